@@ -1,0 +1,120 @@
+import onnxProto from 'onnx-proto';
+import type { AttrValue, ConstTensor, Graph, GraphNode, ValueInfo } from './graph.js';
+import { decodeTensor, toNumber } from './tensor.js';
+import { isSupportedOp } from './ops.js';
+import { UnsupportedOpsError, ZkinferError } from '../errors.js';
+
+const { onnx } = onnxProto;
+
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+const ATTR_STRING = 3;
+const ATTR_TENSOR = 4;
+const ATTR_FLOATS = 6;
+const ATTR_INTS = 7;
+
+function decodeModel(bytes: Uint8Array): InstanceType<typeof onnx.ModelProto> {
+  try {
+    return onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new ZkinferError('ONNX_MALFORMED', `not a valid ONNX file: ${(e as Error).message}`);
+  }
+}
+
+function readAttr(a: InstanceType<typeof onnx.AttributeProto>): AttrValue {
+  switch (a.type) {
+    case ATTR_FLOAT: return { kind: 'float', value: a.f };
+    case ATTR_INT: return { kind: 'int', value: toNumber(a.i) };
+    case ATTR_STRING: return { kind: 'string', value: Buffer.from(a.s).toString('utf8') };
+    case ATTR_TENSOR: return { kind: 'tensor', value: decodeTensor(a.t!) };
+    case ATTR_FLOATS: return { kind: 'floats', value: Array.from(a.floats) };
+    case ATTR_INTS: return { kind: 'ints', value: Array.from(a.ints, toNumber) };
+    default: return { kind: 'string', value: `<attribute type ${a.type}>` };
+  }
+}
+
+function valueInfo(v: InstanceType<typeof onnx.ValueInfoProto>, role: string): ValueInfo {
+  const dims = v.type?.tensorType?.shape?.dim;
+  if (!dims) throw new ZkinferError('ONNX_INVALID', `graph ${role} "${v.name}" has no tensor shape`);
+  const shape = dims.map((d, i) => {
+    if (d.dimParam || d.dimValue == null) {
+      if (i === 0) return 1; // symbolic batch dimension
+      throw new ZkinferError('ONNX_INVALID', `graph ${role} "${v.name}" has symbolic dimension ${i} ("${d.dimParam}"); only the batch dimension may be symbolic`);
+    }
+    const n = toNumber(d.dimValue);
+    if (i === 0 && n <= 0) return 1;
+    return n;
+  });
+  return { name: v.name, shape };
+}
+
+function constantNodeValue(node: GraphNode): ConstTensor {
+  const v = node.attrs.get('value') ?? node.attrs.get('value_float') ?? node.attrs.get('value_floats')
+    ?? node.attrs.get('value_int') ?? node.attrs.get('value_ints');
+  if (!v) throw new ZkinferError('ONNX_UNSUPPORTED', `Constant node "${node.name}" has no value, value_float(s) or value_int(s) attribute`);
+  switch (v.kind) {
+    case 'tensor': return v.value;
+    case 'float': case 'int': return { dims: [], data: Float64Array.of(v.value) };
+    case 'floats': case 'ints': return { dims: [v.value.length], data: Float64Array.from(v.value) };
+    default: throw new ZkinferError('ONNX_UNSUPPORTED', `Constant node "${node.name}" holds a string`);
+  }
+}
+
+/**
+ * Parses ONNX bytes into a Graph. Every unsupported operator is reported at
+ * once, before any other work, so a user sees the whole list in one go.
+ */
+export function importOnnx(bytes: Uint8Array): Graph {
+  if (bytes.length === 0) throw new ZkinferError('ONNX_MALFORMED', 'the ONNX file is empty');
+  const model = decodeModel(bytes);
+  const g = model.graph;
+  if (!g || g.node.length === 0) {
+    throw new ZkinferError('ONNX_MALFORMED', 'not a valid ONNX file: it holds no graph with nodes');
+  }
+  const opsetEntry = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
+  const opset = opsetEntry ? toNumber(opsetEntry.version) : 0;
+
+  const unsupported = g.node
+    .filter((n) => (n.domain && n.domain !== 'ai.onnx') || !isSupportedOp(n.opType))
+    .map((n, i) => ({ opType: n.domain ? `${n.domain}.${n.opType}` : n.opType, name: n.name || `#${i}` }));
+  if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported);
+
+  const constants = new Map<string, ConstTensor>();
+  for (const t of g.initializer) constants.set(t.name, decodeTensor(t));
+
+  const inputs = g.input.filter((v) => !constants.has(v.name));
+  if (inputs.length !== 1) {
+    throw new ZkinferError('ONNX_UNSUPPORTED', `the graph has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}); exactly one is supported`);
+  }
+  if (g.output.length !== 1) {
+    throw new ZkinferError('ONNX_UNSUPPORTED', `the graph has ${g.output.length} outputs; exactly one is supported`);
+  }
+  const input = valueInfo(inputs[0], 'input');
+  const output = valueInfo(g.output[0], 'output');
+
+  const known = new Set<string>([input.name, ...constants.keys()]);
+  const nodes: GraphNode[] = [];
+  g.node.forEach((n, i) => {
+    const attrs = new Map<string, AttrValue>();
+    for (const a of n.attribute) attrs.set(a.name, readAttr(a));
+    const node: GraphNode = {
+      opType: n.opType,
+      name: n.name || `${n.opType}#${i}`,
+      inputs: Array.from(n.input),
+      outputs: Array.from(n.output),
+      attrs,
+    };
+    for (const name of node.inputs) {
+      if (name !== '' && !known.has(name)) {
+        throw new ZkinferError('ONNX_INVALID', `node "${node.name}" (${node.opType}) reads "${name}", which no earlier node produces`);
+      }
+    }
+    node.outputs.forEach((o) => known.add(o));
+    if (node.opType === 'Constant') constants.set(node.outputs[0], constantNodeValue(node));
+    else nodes.push(node);
+  });
+  if (!known.has(output.name)) {
+    throw new ZkinferError('ONNX_INVALID', `no node produces the graph output "${output.name}"`);
+  }
+  return { input, output, nodes, constants, opset };
+}

@@ -1,0 +1,3 @@
+export * from './graph.js';
+export { importOnnx } from './import.js';
+export { SUPPORTED_OPS, isSupportedOp } from './ops.js';

@@ -1,0 +1,51 @@
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import type { Graph } from '../onnx/graph.js';
+
+const { onnx } = onnxProto;
+const FLOAT = 1;
+
+/**
+ * The float reference: onnxruntime running the original ONNX model. For
+ * calibration it can also expose every intermediate tensor, by declaring each
+ * node output a graph output.
+ */
+export class FloatModel {
+  private constructor(private readonly session: ort.InferenceSession, private readonly graph: Graph) {}
+
+  static async load(bytes: Uint8Array, graph: Graph, intermediates = false): Promise<FloatModel> {
+    let model = bytes;
+    if (intermediates) {
+      const m = onnx.ModelProto.decode(bytes);
+      const have = new Set(m.graph!.output.map((o) => o.name));
+      for (const n of graph.nodes) {
+        for (const name of n.outputs) {
+          if (name && !have.has(name)) {
+            m.graph!.output.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: FLOAT } } }));
+            have.add(name);
+          }
+        }
+      }
+      model = onnx.ModelProto.encode(m).finish();
+    }
+    const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'disabled' });
+    return new FloatModel(session, graph);
+  }
+
+  /** Runs one flat input; returns every exposed tensor by name. */
+  async run(x: Float64Array): Promise<Map<string, Float32Array>> {
+    const t = new ort.Tensor('float32', Float32Array.from(x), [...this.graph.input.shape]);
+    const r = await this.session.run({ [this.graph.input.name]: t });
+    const out = new Map<string, Float32Array>();
+    for (const [k, v] of Object.entries(r)) out.set(k, v.data as Float32Array);
+    return out;
+  }
+
+  async output(x: Float64Array): Promise<Float32Array> {
+    return (await this.run(x)).get(this.graph.output.name)!;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

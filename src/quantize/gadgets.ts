@@ -1,0 +1,67 @@
+import type { Gadget } from './program.js';
+import { ZkinferError } from '../errors.js';
+
+/** Widest decomposition we allow; keeps every integer exact in a float64. */
+export const MAX_BITS = 50;
+
+/** Bits to write a non-negative integer x. */
+export const bitsFor = (x: number): number => (x <= 0 ? 0 : Math.floor(Math.log2(x)) + 1);
+
+const checkWidth = (nb: number, node: string): number => {
+  if (nb > MAX_BITS) {
+    throw new ZkinferError('QUANTIZATION_FAILED', `node "${node}" needs a ${nb}-bit accumulator (limit ${MAX_BITS}); lower --activation-bits or --weight-bits`, false);
+  }
+  return nb;
+};
+
+/**
+ * Picks the narrowest gadget for an accumulator in [lo, hi] rescaled by 2^shift
+ * with rounding half up: out = floor((acc + half) / 2^shift), optionally ReLU'd.
+ */
+export function chooseGadget(lo: number, hi: number, shift: number, relu: boolean, node: string): Gadget {
+  const half = shift > 0 ? 2 ** (shift - 1) : 0;
+  const a = lo + half;
+  const b = hi + half;
+  const div = 2 ** shift;
+  if (Math.floor(a / div) === Math.floor(b / div)) {
+    const v = Math.floor(a / div);
+    return { kind: 'const', value: relu ? Math.max(0, v) : v };
+  }
+  if (relu && b < div) return { kind: 'const', value: 0 };
+  if (a >= 0) {
+    // Never negative: ReLU is the identity and no sign bit is needed.
+    const nb = checkWidth(Math.max(shift, bitsFor(b)), node);
+    return { kind: 'rescale', nb, shift, offset: half, sub: 0 };
+  }
+  // |acc + half| < 2^(nb-1): the top bit of acc + half + 2^(nb-1) is the sign.
+  const top = Math.max(shift, bitsFor(-a - 1), bitsFor(b));
+  const nb = checkWidth(top + 1, node);
+  const offset = half + 2 ** top;
+  if (relu) return { kind: 'rescale-relu', nb, shift, offset };
+  return { kind: 'rescale', nb, shift, offset, sub: 2 ** (top - shift) };
+}
+
+/** Integer semantics of a gadget, identical to its circuit. Null if unsatisfiable. */
+export function applyGadget(g: Gadget, acc: number): number | null {
+  switch (g.kind) {
+    case 'const': return g.value;
+    case 'rescale-relu': {
+      const v = acc + g.offset;
+      if (v < 0 || v >= 2 ** g.nb) return null;
+      const top = 2 ** (g.nb - 1);
+      return v >= top ? Math.floor((v - top) / 2 ** g.shift) : 0;
+    }
+    case 'rescale': {
+      const v = acc + g.offset;
+      if (v < 0 || v >= 2 ** g.nb) return null;
+      return Math.floor(v / 2 ** g.shift) - g.sub;
+    }
+    default: return g satisfies never;
+  }
+}
+
+/** Output interval of a gadget over accumulators in [lo, hi]. */
+export function gadgetRange(g: Gadget, lo: number, hi: number): [number, number] {
+  if (g.kind === 'const') return [g.value, g.value];
+  return [applyGadget(g, lo)!, applyGadget(g, hi)!];
+}

@@ -1,0 +1,59 @@
+import { buildPoseidon } from 'circomlibjs';
+import type { ModelIO } from './io.js';
+
+/**
+ * Input commitment for `hashed` visibility. Range-checked inputs (in - lo, each
+ * below 2^bits) are packed into field elements of at most PACK_BITS bits, then
+ * hashed with Poseidon together with a salt. The circuit (circuits/commit.circom)
+ * computes exactly this.
+ */
+export const PACK_BITS = 248;
+export const POSEIDON_WIDTH = 16;
+
+export interface CommitLayout {
+  readonly perPack: number;
+  readonly packs: number;
+  /** Poseidon calls of width POSEIDON_WIDTH chained; 0 when one call fits all. */
+  readonly chunks: number;
+}
+
+export function commitLayout(count: number, bits: number): CommitLayout {
+  const perPack = Math.floor(PACK_BITS / bits);
+  const packs = Math.ceil(count / perPack);
+  const n = packs + 1;
+  const chunks = n <= POSEIDON_WIDTH ? 0 : 1 + Math.ceil((n - POSEIDON_WIDTH) / (POSEIDON_WIDTH - 1));
+  return { perPack, packs, chunks };
+}
+
+export function packInputs(io: ModelIO, q: readonly bigint[]): bigint[] {
+  const { perPack, packs } = commitLayout(q.length, io.input.bits);
+  const lo = BigInt(io.input.lo);
+  const out: bigint[] = [];
+  for (let p = 0; p < packs; p++) {
+    let acc = 0n;
+    for (let j = Math.min(q.length, (p + 1) * perPack) - 1; j >= p * perPack; j--) {
+      acc = (acc << BigInt(io.input.bits)) + (q[j] - lo);
+    }
+    out.push(acc);
+  }
+  return out;
+}
+
+type Poseidon = Awaited<ReturnType<typeof buildPoseidon>>;
+let poseidonP: Promise<Poseidon> | null = null;
+const poseidon = (): Promise<Poseidon> => (poseidonP ??= buildPoseidon());
+
+/** Poseidon over [packs..., salt], chained in 16-wide calls when longer. */
+export async function commitInputs(io: ModelIO, q: readonly bigint[], salt: bigint): Promise<bigint> {
+  const h = await poseidon();
+  const items = [...packInputs(io, q), salt];
+  const hash = (xs: bigint[]): bigint => h.F.toObject(h(xs)) as bigint;
+  if (items.length <= POSEIDON_WIDTH) return hash(items);
+  let state = hash(items.slice(0, POSEIDON_WIDTH));
+  for (let i = POSEIDON_WIDTH; i < items.length; i += POSEIDON_WIDTH - 1) {
+    const chunk = items.slice(i, i + POSEIDON_WIDTH - 1);
+    while (chunk.length < POSEIDON_WIDTH - 1) chunk.push(0n);
+    state = hash([state, ...chunk]);
+  }
+  return state;
+}
