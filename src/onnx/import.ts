@@ -13,7 +13,11 @@ const ATTR_TENSOR = 4;
 const ATTR_FLOATS = 6;
 const ATTR_INTS = 7;
 
-function decodeModel(bytes: Uint8Array): InstanceType<typeof onnx.ModelProto> {
+type ModelProto = InstanceType<typeof onnx.ModelProto>;
+type AttributeProto = onnxProto.onnx.IAttributeProto;
+type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+
+function decodeModel(bytes: Uint8Array): ModelProto {
   try {
     return onnx.ModelProto.decode(bytes);
   } catch (e) {
@@ -21,19 +25,19 @@ function decodeModel(bytes: Uint8Array): InstanceType<typeof onnx.ModelProto> {
   }
 }
 
-function readAttr(a: InstanceType<typeof onnx.AttributeProto>): AttrValue {
+function readAttr(a: AttributeProto): AttrValue {
   switch (a.type) {
-    case ATTR_FLOAT: return { kind: 'float', value: a.f };
+    case ATTR_FLOAT: return { kind: 'float', value: a.f ?? 0 };
     case ATTR_INT: return { kind: 'int', value: toNumber(a.i) };
-    case ATTR_STRING: return { kind: 'string', value: Buffer.from(a.s).toString('utf8') };
+    case ATTR_STRING: return { kind: 'string', value: Buffer.from(a.s ?? []).toString('utf8') };
     case ATTR_TENSOR: return { kind: 'tensor', value: decodeTensor(a.t!) };
-    case ATTR_FLOATS: return { kind: 'floats', value: Array.from(a.floats) };
-    case ATTR_INTS: return { kind: 'ints', value: Array.from(a.ints, toNumber) };
+    case ATTR_FLOATS: return { kind: 'floats', value: Array.from(a.floats ?? []) };
+    case ATTR_INTS: return { kind: 'ints', value: Array.from(a.ints ?? [], toNumber) };
     default: return { kind: 'string', value: `<attribute type ${a.type}>` };
   }
 }
 
-function valueInfo(v: InstanceType<typeof onnx.ValueInfoProto>, role: string): ValueInfo {
+function valueInfo(v: ValueInfoProto, role: string): ValueInfo {
   const dims = v.type?.tensorType?.shape?.dim;
   if (!dims) throw new ZkinferError('ONNX_INVALID', `graph ${role} "${v.name}" has no tensor shape`);
   const shape = dims.map((d, i) => {
@@ -45,7 +49,7 @@ function valueInfo(v: InstanceType<typeof onnx.ValueInfoProto>, role: string): V
     if (i === 0 && n <= 0) return 1;
     return n;
   });
-  return { name: v.name, shape };
+  return { name: v.name ?? '', shape };
 }
 
 function constantNodeValue(node: GraphNode): ConstTensor {
@@ -68,40 +72,45 @@ export function importOnnx(bytes: Uint8Array): Graph {
   if (bytes.length === 0) throw new ZkinferError('ONNX_MALFORMED', 'the ONNX file is empty');
   const model = decodeModel(bytes);
   const g = model.graph;
-  if (!g || g.node.length === 0) {
+  if (!g || !g.node || g.node.length === 0) {
     throw new ZkinferError('ONNX_MALFORMED', 'not a valid ONNX file: it holds no graph with nodes');
   }
-  const opsetEntry = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
+  const gNodes = g.node;
+  const gInit = g.initializer ?? [];
+  const gInputs = g.input ?? [];
+  const gOutputs = g.output ?? [];
+  const opsetEntry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = opsetEntry ? toNumber(opsetEntry.version) : 0;
 
-  const unsupported = g.node
-    .filter((n) => (n.domain && n.domain !== 'ai.onnx') || !isSupportedOp(n.opType))
-    .map((n, i) => ({ opType: n.domain ? `${n.domain}.${n.opType}` : n.opType, name: n.name || `#${i}` }));
+  const unsupported = gNodes
+    .map((n, i) => ({ n, i }))
+    .filter(({ n }) => (n.domain && n.domain !== 'ai.onnx') || !isSupportedOp(n.opType ?? ''))
+    .map(({ n, i }) => ({ opType: n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? ''), name: n.name || `#${i}` }));
   if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported);
 
   const constants = new Map<string, ConstTensor>();
-  for (const t of g.initializer) constants.set(t.name, decodeTensor(t));
+  for (const t of gInit) constants.set(t.name ?? '', decodeTensor(t));
 
-  const inputs = g.input.filter((v) => !constants.has(v.name));
+  const inputs = gInputs.filter((v) => !constants.has(v.name ?? ''));
   if (inputs.length !== 1) {
     throw new ZkinferError('ONNX_UNSUPPORTED', `the graph has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}); exactly one is supported`);
   }
-  if (g.output.length !== 1) {
-    throw new ZkinferError('ONNX_UNSUPPORTED', `the graph has ${g.output.length} outputs; exactly one is supported`);
+  if (gOutputs.length !== 1) {
+    throw new ZkinferError('ONNX_UNSUPPORTED', `the graph has ${gOutputs.length} outputs; exactly one is supported`);
   }
   const input = valueInfo(inputs[0], 'input');
-  const output = valueInfo(g.output[0], 'output');
+  const output = valueInfo(gOutputs[0], 'output');
 
   const known = new Set<string>([input.name, ...constants.keys()]);
   const nodes: GraphNode[] = [];
-  g.node.forEach((n, i) => {
+  gNodes.forEach((n, i) => {
     const attrs = new Map<string, AttrValue>();
-    for (const a of n.attribute) attrs.set(a.name, readAttr(a));
+    for (const a of n.attribute ?? []) attrs.set(a.name ?? '', readAttr(a));
     const node: GraphNode = {
-      opType: n.opType,
+      opType: n.opType ?? '',
       name: n.name || `${n.opType}#${i}`,
-      inputs: Array.from(n.input),
-      outputs: Array.from(n.output),
+      inputs: Array.from(n.input ?? []),
+      outputs: Array.from(n.output ?? []),
       attrs,
     };
     for (const name of node.inputs) {

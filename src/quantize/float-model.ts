@@ -17,11 +17,12 @@ export class FloatModel {
     let model = bytes;
     if (intermediates) {
       const m = onnx.ModelProto.decode(bytes);
-      const have = new Set(m.graph!.output.map((o) => o.name));
+      const outputs = (m.graph!.output ??= []);
+      const have = new Set(outputs.map((o) => o.name));
       for (const n of graph.nodes) {
         for (const name of n.outputs) {
           if (name && !have.has(name)) {
-            m.graph!.output.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: FLOAT } } }));
+            outputs.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: FLOAT } } }));
             have.add(name);
           }
         }

@@ -42,8 +42,9 @@ export interface Program {
   readonly layers: Layer[];
   readonly outputForms: Form[];
   readonly outputNode: string;
-  /** Static bounds of every signal, for reports. */
   readonly signalCount: number;
+  /** The float input range asked for (from calibration or an option). */
+  readonly requestedRange: readonly [number, number];
   readonly scales: ScaleRecord[];
 }
 

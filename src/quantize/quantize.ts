@@ -280,7 +280,7 @@ class Quantizer {
       input: { name: graph.input.name, shape: [...graph.input.shape], scale: inScale, lo, bits },
       output: { name: graph.output.name, shape: [...graph.output.shape], scale: out.scale },
     };
-    return { io, layers: this.layers, outputForms: out.forms, outputNode: outNode, signalCount: this.lo.length, scales: this.scales };
+    return { io, layers: this.layers, outputForms: out.forms, outputNode: outNode, signalCount: this.lo.length, requestedRange: range, scales: this.scales };
   }
 }
 

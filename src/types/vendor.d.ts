@@ -30,6 +30,7 @@ declare module 'snarkjs' {
     exportVerificationKey(zkey: FileRef, logger?: Logger): Promise<Record<string, unknown>>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: Logger): Promise<boolean>;
   };
+  export const curves: { getCurveFromName(name: string): Promise<unknown> };
   export const r1cs: {
     info(file: string, logger?: Logger): Promise<{ nConstraints: number; nPubInputs: number; nOutputs: number; nVars: number }>;
   };

@@ -1,0 +1,21 @@
+import fs from 'node:fs';
+import { ZkinferError, type ErrorCode } from '../errors.js';
+
+/** Reads a file the user named, with errors that name the file. */
+export function readUserFile(file: string, what: string, code: ErrorCode = 'INPUT_INVALID'): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ZkinferError(code, `${what} ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
+}
+
+export function readUserJson(file: string, what: string, code: ErrorCode = 'INPUT_INVALID'): unknown {
+  const text = readUserFile(file, what, code).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ZkinferError(code, `${what} ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { buildModel } from '../pipeline/index.js';
+import { ModelProver } from '../prove/index.js';
+import { verifyReceipt } from '../verify/index.js';
+import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
+import { releaseCurve } from '../curve.js';
+import { isZkinferError, ZkinferError } from '../errors.js';
+import { readUserFile, readUserJson } from './files.js';
+
+/** Exit codes: 0 success or valid, 1 invalid proof or internal failure, 2 bad usage or input. */
+export const EXIT = Object.freeze({ ok: 0, invalid: 1, usage: 2 });
+
+const log = (msg: string) => process.stderr.write(`[zkinfer] ${msg}\n`);
+
+const intArg = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+  return n;
+};
+
+const rangeArg = (v: string): [number, number] => {
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)) || parts[0] >= parts[1]) {
+    throw new InvalidArgumentError('expected LO,HI with LO < HI, e.g. 0,1');
+  }
+  return [parts[0], parts[1]];
+};
+
+function program(): Command {
+  const cmd = new Command('zkinfer')
+    .description('Zero-knowledge proofs of ONNX model inference')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  cmd.command('compile')
+    .description('quantize an ONNX model, compile it to a circuit and make its Groth16 keys')
+    .argument('<model.onnx>', 'float ONNX model')
+    .requiredOption('--calibration <file>', 'JSON array of sample inputs, or an object with a "calibration" array')
+    .requiredOption('--out <dir>', 'build directory to write')
+    .option('--input-range <lo,hi>', 'float input range the circuit accepts (default: from calibration, with a margin)', rangeArg)
+    .addOption(new Option('--visibility <v>', 'input visibility').choices(['public', 'hashed']).default('public'))
+    .option('--activation-bits <n>', 'activation precision in bits', intArg('--activation-bits'))
+    .option('--weight-bits <n>', 'weight precision in bits, sign included', intArg('--weight-bits'))
+    .option('--ptau <file>', 'public powers-of-tau file (Hermez); default: a cached development ceremony')
+    .option('--keys <dir>', 'where development ceremonies are cached', DEFAULT_KEYS_DIR)
+    .action(async (model: string, o) => {
+      const bytes = readUserFile(model, 'model', 'ONNX_MALFORMED');
+      const calibration = readUserJson(o.calibration, 'calibration data', 'CALIBRATION_INVALID');
+      const m = await buildModel(bytes, calibration, o.out, {
+        visibility: o.visibility,
+        inputRange: o.inputRange ?? null,
+        ...(o.activationBits !== undefined ? { activationBits: o.activationBits } : {}),
+        ...(o.weightBits !== undefined ? { weightBits: o.weightBits } : {}),
+        ptau: o.ptau ?? null,
+        keysDir: o.keys,
+      }, log);
+      log(`${m.constraints.total} constraints; ceremony: ${m.ceremony.kind} (2^${m.ceremony.power})`);
+      for (const l of m.constraints.layers) log(`  ${l.op.padEnd(18)} ${String(l.constraints).padStart(8)}  ${l.node}`);
+      log(`accepted input range [${m.inputRange.accepted.join(', ')}]`);
+      log(`verification key sha256 ${m.keys.vkeySha256}`);
+      process.stdout.write(`${path.resolve(o.out)}\n`);
+    });
+
+  cmd.command('prove')
+    .description('prove one inference and write a receipt')
+    .argument('<build>', 'build directory from zkinfer compile')
+    .requiredOption('--input <file>', 'JSON {"input": nested array in the model input shape}')
+    .requiredOption('--out <file>', 'receipt to write')
+    .option('--no-disclose', 'hashed visibility: keep the input and salt out of the receipt')
+    .action(async (build: string, o) => {
+      const data = readUserJson(o.input, 'input');
+      if (!data || typeof data !== 'object' || Array.isArray(data) || !('input' in data)) {
+        throw new ZkinferError('INPUT_INVALID', `input ${o.input}: expected an object with an "input" field`);
+      }
+      const prover = await ModelProver.load(build);
+      try {
+        const { receipt } = await prover.prove((data as { input: unknown }).input, { disclose: o.disclose }, log);
+        fs.writeFileSync(o.out, `${JSON.stringify(receipt, null, 1)}\n`);
+        log(`output ${JSON.stringify(receipt.output)}`);
+        process.stdout.write(`${path.resolve(o.out)}\n`);
+      } finally {
+        await releaseCurve();
+      }
+    });
+
+  cmd.command('verify')
+    .description('verify a receipt offline; exit 0 valid, 1 invalid, 2 bad usage or input')
+    .argument('<receipt.json>', 'receipt from zkinfer prove')
+    .requiredOption('--model <build>', 'build directory (or its verification_key.json) of the model')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, o) => {
+      const receipt = readUserJson(file, 'receipt', 'RECEIPT_INVALID');
+      const keyFile = fs.existsSync(o.model) && fs.statSync(o.model).isDirectory() ? buildPath(o.model, 'vkey') : o.model;
+      const vkey = readUserFile(keyFile, 'verification key', 'BUILD_INVALID').toString('utf8');
+      try {
+        const r = await verifyReceipt(receipt, vkey);
+        if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else process.stdout.write(r.valid ? `valid: ${r.checked.join(', ')}\n` : `INVALID: ${r.reason}\n`);
+        process.exitCode = r.valid ? EXIT.ok : EXIT.invalid;
+      } finally {
+        await releaseCurve();
+      }
+    });
+  return cmd;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = 0;
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (isZkinferError(e)) {
+      log(`error ${e.code}: ${e.message}`);
+      return e.userFault ? EXIT.usage : EXIT.invalid;
+    }
+    log(`internal error: ${(e as Error).stack ?? e}`);
+    return EXIT.invalid;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

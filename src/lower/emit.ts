@@ -1,0 +1,191 @@
+import type { Form, Gadget, Layer, Program } from '../quantize/program.js';
+import { gadgetCost } from '../quantize/program.js';
+import { commitLayout, POSEIDON_WIDTH } from '../receipt/commitment.js';
+import { elementCount } from '../receipt/io.js';
+
+/** Library files a generated circuit includes (from circuits/ and circomlib). */
+export const LIBRARY_FILES = ['bits.circom', 'rescale.circom', 'commit.circom'] as const;
+export const CIRCOMLIB_FILES = ['poseidon.circom', 'poseidon_constants.circom'] as const;
+
+export interface LayerCost {
+  readonly node: string;
+  readonly op: string;
+  readonly outputs: number;
+  readonly constraints: number;
+  readonly bits: { readonly min: number; readonly max: number };
+}
+
+export interface EmittedCircuit {
+  readonly source: string;
+  readonly includes: readonly string[];
+  /**
+   * Constraints predicted per part from the gadgets' documented costs; the
+   * output wiring and the commitment are measured after compilation.
+   */
+  readonly costs: readonly LayerCost[];
+}
+
+/** Where each global signal lives: tensor 0 is the input, tensor k is layer k. */
+class SignalMap {
+  private readonly starts: number[];
+  constructor(p: Program) {
+    this.starts = [0, ...p.layers.map((l) => l.offset)];
+  }
+  locate(i: number): [number, number] {
+    let t = this.starts.length - 1;
+    while (this.starts[t] > i) t--;
+    return [t, i - this.starts[t]];
+  }
+}
+
+function expr(f: Form, map: SignalMap, name: (t: number) => string, deps?: Set<number>): string {
+  const parts: string[] = [];
+  for (let k = 0; k < f.idx.length; k++) {
+    const [t, j] = map.locate(f.idx[k]);
+    deps?.add(t);
+    const w = f.w[k];
+    const ref = `${name(t)}[${j}]`;
+    const term = Math.abs(w) === 1 ? ref : `${Math.abs(w)}*${ref}`;
+    parts.push(parts.length === 0 ? (w < 0 ? `-${term}` : term) : w < 0 ? ` - ${term}` : ` + ${term}`);
+  }
+  if (f.c !== 0 || parts.length === 0) {
+    parts.push(parts.length === 0 ? String(f.c) : f.c < 0 ? ` - ${-f.c}` : ` + ${f.c}`);
+  }
+  return parts.join('');
+}
+
+function gadgetCall(g: Exclude<Gadget, { kind: 'const' }>): string {
+  switch (g.kind) {
+    case 'rescale-relu': return `RescaleRelu(${g.nb}, ${g.shift}, ${g.offset})`;
+    case 'rescale': return `Rescale(${g.nb}, ${g.shift}, ${g.offset}, ${g.sub})`;
+    default: return g satisfies never;
+  }
+}
+
+function layerCost(l: Layer): LayerCost {
+  const widths = l.gadgets.flatMap((g) => (g.kind === 'const' ? [] : [g.nb]));
+  return {
+    node: l.node,
+    op: l.op,
+    outputs: l.forms.length,
+    constraints: l.gadgets.reduce((s, g) => s + gadgetCost(g), 0),
+    bits: { min: widths.length ? Math.min(...widths) : 0, max: widths.length ? Math.max(...widths) : 0 },
+  };
+}
+
+/** One template per layer keeps each witness function small enough for V8. */
+function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string {
+  const deps = new Set<number>();
+  const body: string[] = [];
+  l.gadgets.forEach((g, j) => {
+    if (g.kind === 'const') {
+      body.push(`    out[${j}] <== ${g.value};`);
+      return;
+    }
+    body.push(`    component g${j} = ${gadgetCall(g)};`);
+    body.push(`    g${j}.in <== ${expr(l.forms[j], map, (t) => `t${t}`, deps)};`);
+    body.push(`    out[${j}] <== g${j}.out;`);
+  });
+  const cost = layerCost(l);
+  const inputs = [...deps].sort((a, b) => a - b).map((t) => `    signal input t${t}[${sizes[t]}];`);
+  return [
+    `// ${l.op} of ONNX node "${l.node.replace(/[^\w./:-]/g, '_')}": ${l.forms.length} outputs at scale 2^-${l.scale}; ${cost.constraints} constraints.`,
+    `template L${k}() {`,
+    ...inputs,
+    `    signal output out[${l.forms.length}];`,
+    ...body,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The tensors a layer template reads, to wire it in the main template. */
+function layerDeps(l: Layer, map: SignalMap): number[] {
+  const deps = new Set<number>();
+  l.forms.forEach((f) => f.idx.forEach((i) => deps.add(map.locate(i)[0])));
+  return [...deps].sort((a, b) => a - b);
+}
+
+export function emitCircuit(p: Program): EmittedCircuit {
+  const map = new SignalMap(p);
+  const nIn = elementCount(p.io.input.shape);
+  const nOut = p.outputForms.length;
+  const sizes = [nIn, ...p.layers.map((l) => l.forms.length)];
+  const hashed = p.io.visibility === 'hashed';
+  const { bits, lo } = p.io.input;
+  const tensorName = (t: number) => (t === 0 ? 'in' : `l${t}.out`);
+
+  const main: string[] = [];
+  main.push('template Model() {');
+  main.push(`    signal input in[${nIn}];`);
+  if (hashed) main.push('    signal input salt;');
+  main.push(`    signal output out[${nOut}];`);
+  if (hashed) main.push('    signal output commitment;');
+  main.push('');
+  main.push(`    // Every input in [${lo}, ${lo + 2 ** bits - 1}]: ${bits} constraints each.`);
+  main.push(`    component rc[${nIn}];`);
+  main.push(`    for (var i = 0; i < ${nIn}; i++) {`);
+  main.push(`        rc[i] = InRange(${bits}, ${lo});`);
+  main.push('        rc[i].in <== in[i];');
+  main.push('    }');
+  const costs: LayerCost[] = [{ node: p.io.input.name, op: 'input-range', outputs: nIn, constraints: nIn * bits, bits: { min: bits, max: bits } }];
+
+  if (hashed) {
+    const lay = commitLayout(nIn, bits);
+    main.push('');
+    main.push(`    // Commitment: ${lay.packs} packs of ${lay.perPack} inputs, Poseidon with the salt.`);
+    main.push(`    component pack = PackInputs(${nIn}, ${bits}, ${lo}, ${lay.perPack}, ${lay.packs});`);
+    main.push('    pack.in <== in;');
+    const items = [...Array.from({ length: lay.packs }, (_, i) => `pack.packs[${i}]`), 'salt'];
+    if (lay.chunks === 0) {
+      main.push(`    component h0 = Poseidon(${items.length});`);
+      items.forEach((it, i) => main.push(`    h0.inputs[${i}] <== ${it};`));
+      main.push('    commitment <== h0.out;');
+    } else {
+      let c = 0;
+      main.push(`    component h0 = Poseidon(${POSEIDON_WIDTH});`);
+      items.slice(0, POSEIDON_WIDTH).forEach((it, i) => main.push(`    h0.inputs[${i}] <== ${it};`));
+      for (let i = POSEIDON_WIDTH; i < items.length; i += POSEIDON_WIDTH - 1) {
+        c++;
+        main.push(`    component h${c} = Poseidon(${POSEIDON_WIDTH});`);
+        main.push(`    h${c}.inputs[0] <== h${c - 1}.out;`);
+        for (let j = 0; j < POSEIDON_WIDTH - 1; j++) {
+          main.push(`    h${c}.inputs[${j + 1}] <== ${items[i + j] ?? '0'};`);
+        }
+      }
+      main.push(`    commitment <== h${c}.out;`);
+    }
+  }
+
+  const templates: string[] = [];
+  p.layers.forEach((l, i) => {
+    const k = i + 1;
+    templates.push(emitLayer(l, k, map, sizes));
+    costs.push(layerCost(l));
+    main.push('');
+    main.push(`    component l${k} = L${k}();`);
+    for (const t of layerDeps(l, map)) main.push(`    l${k}.t${t} <== ${tensorName(t)};`);
+  });
+
+  main.push('');
+  main.push(`    // Output of "${p.outputNode}" at scale 2^-${p.io.output.scale}: linear, no gadget.`);
+  p.outputForms.forEach((f, j) => main.push(`    out[${j}] <== ${expr(f, map, tensorName)};`));
+  main.push('}');
+  main.push('');
+  main.push(hashed ? 'component main = Model();' : 'component main {public [in]} = Model();');
+
+  const includes = hashed ? [...LIBRARY_FILES, ...CIRCOMLIB_FILES] : [...LIBRARY_FILES];
+  const source = [
+    '// Generated by zkinfer from an ONNX model. Weights are constants: linear',
+    '// layers are affine forms and cost nothing; only the gadgets constrain.',
+    'pragma circom 2.1.0;',
+    '',
+    ...LIBRARY_FILES.map((f) => `include "${f}";`),
+    ...(hashed ? ['include "poseidon.circom";'] : []),
+    '',
+    ...templates,
+    ...main,
+    '',
+  ].join('\n');
+  return { source, includes, costs };
+}

@@ -1,0 +1,1 @@
+export { emitCircuit, LIBRARY_FILES, CIRCOMLIB_FILES, type EmittedCircuit, type LayerCost } from './emit.js';

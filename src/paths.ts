@@ -1,0 +1,26 @@
+import path from 'node:path';
+
+/** Every artifact of a build directory, named in one place. */
+export const BUILD_FILES = {
+  manifest: 'manifest.json',
+  onnx: 'model.onnx',
+  program: 'program.json',
+  circuitDir: 'circuit',
+  circom: 'circuit/model.circom',
+  r1cs: 'circuit/model.r1cs',
+  sym: 'circuit/model.sym',
+  wasm: 'circuit/model_js/model.wasm',
+  zkey: 'model.zkey',
+  vkey: 'verification_key.json',
+} as const;
+
+export type BuildFile = keyof typeof BUILD_FILES;
+
+export const buildPath = (dir: string, file: BuildFile): string => path.join(dir, BUILD_FILES[file]);
+
+/** The development powers of tau cache (ignored by git). */
+export const devPtauPath = (keysDir: string, power: number): string =>
+  path.join(keysDir, `dev-pot${String(power).padStart(2, '0')}.ptau`);
+
+export const DEFAULT_KEYS_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'keys');
+export const CIRCUITS_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'circuits');

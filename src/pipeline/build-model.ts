@@ -1,0 +1,110 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { importOnnx } from '../onnx/index.js';
+import { collectStats, parseCalibration, quantize, quantizeOptions, type QuantizeOptions } from '../quantize/index.js';
+import { emitCircuit } from '../lower/index.js';
+import { runCircom } from '../compile/circom.js';
+import { devPtau, publicPtau, requiredPower, type PtauInfo } from '../setup/ptau.js';
+import { groth16Setup } from '../setup/groth16.js';
+import { acceptedRange } from '../receipt/io.js';
+import { buildPath, CIRCUITS_DIR, DEFAULT_KEYS_DIR } from '../paths.js';
+import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
+import { releaseCurve } from '../curve.js';
+import { readR1csInfo } from '../compile/r1cs.js';
+
+const require = createRequire(import.meta.url);
+
+export interface BuildOptions extends QuantizeOptions {
+  /** A public powers-of-tau file; null makes (or reuses) a development one. */
+  readonly ptau: string | null;
+  readonly keysDir: string;
+}
+
+export const BUILD_DEFAULTS: Readonly<Pick<BuildOptions, 'ptau' | 'keysDir'>> = Object.freeze({ ptau: null, keysDir: DEFAULT_KEYS_DIR });
+
+export type Progress = (msg: string) => void;
+
+const sha256 = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
+
+async function timed<T>(timings: Record<string, number>, phase: string, progress: Progress, f: () => Promise<T> | T): Promise<T> {
+  progress(`${phase}…`);
+  const t0 = performance.now();
+  const r = await f();
+  timings[phase] = Math.round(performance.now() - t0);
+  progress(`${phase} done in ${(timings[phase] / 1000).toFixed(2)} s`);
+  return r;
+}
+
+/**
+ * ONNX + calibration data → a build directory: quantized program, circom
+ * circuit, r1cs and witness wasm, Groth16 keys and a manifest.
+ */
+export async function buildModel(
+  onnxBytes: Uint8Array,
+  calibration: unknown,
+  outDir: string,
+  opts: Partial<BuildOptions> = {},
+  progress: Progress = () => {},
+): Promise<Manifest> {
+  const options = quantizeOptions(opts);
+  const { ptau, keysDir } = { ...BUILD_DEFAULTS, ...opts };
+  const timings: Record<string, number> = {};
+  const graph = importOnnx(onnxBytes);
+  const samples = parseCalibration(calibration, graph.input.shape);
+  const onnxSha256 = sha256(onnxBytes);
+
+  const program = await timed(timings, 'quantize', progress, async () => {
+    const stats = await collectStats(onnxBytes, graph, samples);
+    return quantize({ graph, onnxSha256, stats, samples, options });
+  });
+  const emitted = emitCircuit(program);
+
+  fs.mkdirSync(buildPath(outDir, 'circuitDir'), { recursive: true });
+  fs.writeFileSync(buildPath(outDir, 'onnx'), onnxBytes);
+  fs.writeFileSync(buildPath(outDir, 'program'), JSON.stringify(program));
+  fs.writeFileSync(buildPath(outDir, 'circom'), emitted.source);
+  const circomlib = path.dirname(require.resolve('circomlib/package.json'));
+  for (const f of emitted.includes) {
+    const src = fs.existsSync(path.join(CIRCUITS_DIR, f)) ? path.join(CIRCUITS_DIR, f) : path.join(circomlib, 'circuits', f);
+    fs.copyFileSync(src, path.join(buildPath(outDir, 'circuitDir'), f));
+  }
+
+  const stats = await timed(timings, 'compile', progress, () => runCircom(buildPath(outDir, 'circuitDir'), 'model.circom'));
+  const info = await readR1csInfo(buildPath(outDir, 'r1cs'));
+  const known = emitted.costs.reduce((s, c) => s + c.constraints, 0);
+  const layers = [...emitted.costs, { node: program.outputNode, op: program.io.visibility === 'hashed' ? 'output+commitment' : 'output', outputs: program.outputForms.length, constraints: info.nConstraints - known, bits: { min: 0, max: 0 } }];
+
+  const power = requiredPower(info.nConstraints, info.nPubInputs + info.nOutputs);
+  let ceremony: PtauInfo;
+  let phase2: { name: string }[] = [];
+  try {
+    ceremony = ptau ? await publicPtau(ptau, power) : await timed(timings, 'ceremony', progress, () => devPtau(keysDir, power, progress));
+    phase2 = (await timed(timings, 'setup', progress, () => groth16Setup(buildPath(outDir, 'r1cs'), ceremony.file, buildPath(outDir, 'zkey'), buildPath(outDir, 'vkey'), program.io))).contributions;
+  } finally {
+    await releaseCurve();
+  }
+
+  const range = options.inputRange;
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    onnx: { sha256: onnxSha256, opset: graph.opset, ops: [...new Set(graph.nodes.map((n) => n.opType))] },
+    options,
+    io: program.io,
+    inputRange: {
+      requested: program.requestedRange,
+      accepted: acceptedRange(program.io),
+      source: range ? 'option' : 'calibration',
+    },
+    scales: program.scales,
+    constraints: { total: info.nConstraints, layers, wires: stats.wires, publicSignals: info.nPubInputs + info.nOutputs },
+    system: 'groth16',
+    ceremony: { ...ceremony, phase2 },
+    keys: { vkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'vkey'))), zkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'zkey'))) },
+    timings,
+    createdAt: new Date().toISOString(),
+  };
+  fs.writeFileSync(buildPath(outDir, 'manifest'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}

@@ -1,0 +1,1 @@
+export { ModelProver, type ProveOptions, type ProveResult } from './prover.js';

@@ -1,0 +1,121 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import * as snarkjs from 'snarkjs';
+import type { Program } from '../quantize/program.js';
+import { runReference } from '../quantize/reference.js';
+import type { Manifest } from '../pipeline/manifest.js';
+import { buildPath } from '../paths.js';
+import {
+  commitInputs, dequantize, flattenTensor, fromField, nest, quantizeInput, RECEIPT_FORMAT, sha256Hex, signalLayout, toField,
+  FIELD_PRIME, type Receipt,
+} from '../receipt/index.js';
+import { ZkinferError } from '../errors.js';
+
+export type Progress = (msg: string) => void;
+
+export interface ProveOptions {
+  /** Hashed visibility: put the input (and salt) in the receipt. @defaultValue true */
+  readonly disclose: boolean;
+  /** Hashed visibility: commitment salt; random when omitted. */
+  readonly salt?: bigint;
+}
+
+export interface ProveResult {
+  readonly receipt: Receipt;
+  readonly timings: { readonly witness: number; readonly prove: number };
+}
+
+const randomSalt = (): bigint => BigInt(`0x${crypto.randomBytes(32).toString('hex')}`) % FIELD_PRIME;
+
+/**
+ * A model loaded for proving: the witness wasm and the proving key stay in
+ * memory, so a long-running prover pays for loading them once.
+ */
+export class ModelProver {
+  private constructor(
+    readonly manifest: Manifest,
+    private readonly program: Program,
+    private readonly wasm: Uint8Array,
+    private readonly zkey: Uint8Array,
+    readonly vkeyText: string,
+  ) {}
+
+  static async load(dir: string): Promise<ModelProver> {
+    const read = (f: Parameters<typeof buildPath>[1]) => {
+      const p = buildPath(dir, f);
+      if (!fs.existsSync(p)) throw new ZkinferError('BUILD_INVALID', `${dir} is not a complete build: ${p} is missing (run zkinfer compile)`);
+      return fs.readFileSync(p);
+    };
+    const manifest = JSON.parse(read('manifest').toString()) as Manifest;
+    const program = JSON.parse(read('program').toString()) as Program;
+    return new ModelProver(manifest, program, read('wasm'), read('zkey'), read('vkey').toString());
+  }
+
+  get io() {
+    return this.program.io;
+  }
+
+  /** Checks and quantizes a nested float input; throws INPUT_* errors. */
+  quantize(input: unknown): bigint[] {
+    return quantizeInput(this.io, flattenTensor(input, this.io.input.shape, 'input'));
+  }
+
+  async prove(input: unknown, opts: Partial<ProveOptions> = {}, progress: Progress = () => {}): Promise<ProveResult> {
+    const io = this.io;
+    const q = this.quantize(input);
+    const expected = runReference(this.program, q).output;
+    const hashed = io.visibility === 'hashed';
+    const salt = hashed ? (opts.salt ?? randomSalt()) : 0n;
+    const disclose = opts.disclose ?? true;
+
+    progress('witness…');
+    const t0 = performance.now();
+    const wtns: { type: 'mem'; data?: Uint8Array } = { type: 'mem' };
+    const witnessInput: Record<string, unknown> = { in: q.map((v) => toField(v).toString()) };
+    if (hashed) witnessInput.salt = salt.toString();
+    try {
+      await snarkjs.wtns.calculate(witnessInput, { type: 'mem', data: this.wasm }, wtns);
+    } catch (e) {
+      throw new ZkinferError('WITNESS_FAILED', `the circuit cannot be satisfied for this input: ${(e as Error).message.split('\n')[0]}`, false);
+    }
+    const tWitness = performance.now() - t0;
+    progress(`witness done in ${(tWitness / 1000).toFixed(2)} s`);
+
+    progress('proof…');
+    const t1 = performance.now();
+    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: this.zkey }, wtns);
+    const tProve = performance.now() - t1;
+    progress(`proof done in ${(tProve / 1000).toFixed(2)} s`);
+
+    const layout = signalLayout(io);
+    const outQ = publicSignals.slice(0, layout.outputs).map((s) => fromField(BigInt(s)));
+    outQ.forEach((v, i) => {
+      if (Number(v) !== expected[i]) {
+        throw new ZkinferError('WITNESS_FAILED', `circuit output ${i} (${v}) differs from the integer reference (${expected[i]})`, false);
+      }
+    });
+    const commitment = hashed ? await commitInputs(io, q, salt) : null;
+    if (commitment !== null && BigInt(publicSignals[layout.outputs]) !== commitment) {
+      throw new ZkinferError('WITNESS_FAILED', 'circuit commitment differs from the reference commitment', false);
+    }
+    const showInput = !hashed || disclose;
+    const receipt: Receipt = {
+      format: RECEIPT_FORMAT,
+      model: { onnxSha256: io.onnxSha256, vkeySha256: await sha256Hex(this.vkeyText) },
+      system: 'groth16',
+      visibility: io.visibility,
+      input: showInput ? (input as Receipt['input']) : null,
+      inputQuantized: showInput ? q.map(String) : null,
+      commitment: commitment === null ? null : { value: commitment.toString(), salt: disclose ? salt.toString() : null },
+      output: nest(outQ.map((v) => dequantize(v, io.output.scale)), io.output.shape) as Receipt['output'],
+      outputQuantized: outQ.map(String),
+      outputShape: [...io.output.shape],
+      outputScale: io.output.scale,
+      notes: [],
+      proof: proof as Receipt['proof'],
+      publicSignals,
+      createdAt: new Date().toISOString(),
+    };
+    return { receipt, timings: { witness: Math.round(tWitness), prove: Math.round(tProve) } };
+  }
+}

@@ -1,0 +1,4 @@
+export * from './field.js';
+export * from './io.js';
+export * from './receipt.js';
+export * from './commitment.js';

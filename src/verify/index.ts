@@ -1,0 +1,1 @@
+export { verifyReceipt, type VerifyResult } from './verify.js';

@@ -1,0 +1,119 @@
+import * as snarkjs from 'snarkjs';
+import {
+  commitInputs, dequantize, elementCount, flattenTensor, fromField, parseCanonical, parseReceipt,
+  parseVerificationKey, quantizeInput, sha256Hex, signalLayout, VKEY_IO_FIELD,
+} from '../receipt/index.js';
+import type { Receipt } from '../receipt/index.js';
+import { isZkinferError } from '../errors.js';
+
+export interface VerifyResult {
+  readonly valid: boolean;
+  /** Why the receipt was rejected. */
+  readonly reason?: string;
+  /** What was established, in order. */
+  readonly checked: readonly string[];
+  /** True when the input itself was disclosed and matched (not just committed). */
+  readonly inputDisclosed: boolean;
+}
+
+class Rejected extends Error {}
+const reject = (reason: string): never => {
+  throw new Rejected(reason);
+};
+
+/**
+ * Verifies a receipt against a model's verification key file (its exact
+ * bytes: their sha256 is the model identity). Checks that the public signals
+ * are canonical and encode exactly the receipt's input (or its commitment) and
+ * quantized output, that the float output is that output at the model's
+ * scale, and that the Groth16 proof holds. Throws only for malformed input.
+ */
+export async function verifyReceipt(receiptData: unknown, vkeyText: string): Promise<VerifyResult> {
+  const receipt: Receipt = parseReceipt(receiptData);
+  const vk = parseVerificationKey(vkeyText);
+  const io = vk[VKEY_IO_FIELD];
+  const checked: string[] = [];
+  let inputDisclosed = false;
+  try {
+    if (receipt.model.vkeySha256 !== (await sha256Hex(vkeyText))) {
+      reject('the receipt names another verification key (sha256 differs): it is for a different model');
+    }
+    if (receipt.model.onnxSha256 !== io.onnxSha256) reject('the receipt names another ONNX model than this key was made for');
+    checked.push('model identity');
+    if (vk.protocol !== receipt.system || vk.curve !== 'bn128') reject(`proof system ${receipt.system} does not match the key (${vk.protocol})`);
+
+    const layout = signalLayout(io);
+    if (receipt.publicSignals.length !== layout.total || vk.nPublic !== layout.total) {
+      reject(`expected ${layout.total} public signals, the receipt has ${receipt.publicSignals.length}`);
+    }
+    const signals = receipt.publicSignals.map((s, i) => parseCanonical(s) ?? reject(`public signal ${i} is not a canonical field element (a decimal below p)`));
+    checked.push('public signals canonical');
+
+    if (receipt.visibility !== io.visibility) reject(`the receipt says input visibility "${receipt.visibility}", the model uses "${io.visibility}"`);
+    const outQ = signals.slice(0, layout.outputs).map(fromField);
+    if (receipt.outputQuantized.length !== layout.outputs || receipt.outputQuantized.some((v, i) => BigInt(v) !== outQ[i])) {
+      reject('quantized output differs from the proven output signals');
+    }
+    if (receipt.outputScale !== io.output.scale) reject(`output scale ${receipt.outputScale} differs from the model's ${io.output.scale}`);
+    if (elementCount(receipt.outputShape) !== layout.outputs || receipt.outputShape.join() !== io.output.shape.join()) {
+      reject(`output shape [${receipt.outputShape}] differs from the model's [${io.output.shape}]`);
+    }
+    let outF: Float64Array;
+    try {
+      outF = flattenTensor(receipt.output, io.output.shape, 'output');
+    } catch (e) {
+      return reject(`output: ${(e as Error).message}`);
+    }
+    outF.forEach((v, i) => {
+      if (v !== dequantize(outQ[i], io.output.scale)) reject(`output element ${i} (${v}) is not the proven value ${dequantize(outQ[i], io.output.scale)}`);
+    });
+    checked.push('output matches proven signals');
+
+    if (io.visibility === 'public') {
+      const proven = signals.slice(layout.outputs + layout.commitment).map(fromField);
+      if (receipt.input === null) reject('the input is missing (it is public for this model)');
+      let q: bigint[];
+      try {
+        q = quantizeInput(io, flattenTensor(receipt.input, io.input.shape, 'input'));
+      } catch (e) {
+        return reject((e as Error).message);
+      }
+      if (q.some((v, i) => v !== proven[i])) reject('input differs from the proven input signals');
+      if (receipt.inputQuantized && receipt.inputQuantized.some((v, i) => BigInt(v) !== proven[i])) reject('quantized input differs from the proven input signals');
+      inputDisclosed = true;
+      checked.push('input matches proven signals');
+    } else {
+      const c = signals[layout.outputs];
+      if (!receipt.commitment || BigInt(receipt.commitment.value) !== c) reject('input commitment differs from the proven commitment');
+      if (receipt.input !== null) {
+        if (receipt.commitment!.salt === null) reject('the input is disclosed without the salt needed to check it');
+        let q: bigint[];
+        try {
+          q = quantizeInput(io, flattenTensor(receipt.input, io.input.shape, 'input'));
+        } catch (e) {
+          return reject((e as Error).message);
+        }
+        const salt = parseCanonical(receipt.commitment!.salt) ?? reject('commitment salt is not a canonical field element');
+        if ((await commitInputs(io, q, salt)) !== c) reject('input does not match the proven commitment');
+        inputDisclosed = true;
+        checked.push('disclosed input matches the commitment');
+      } else {
+        checked.push('input committed, not disclosed');
+      }
+    }
+
+    let ok = false;
+    try {
+      ok = await snarkjs.groth16.verify(vk, receipt.publicSignals, receipt.proof);
+    } catch {
+      ok = false;
+    }
+    if (!ok) reject('the Groth16 proof does not verify against this key and these public signals');
+    checked.push('Groth16 proof');
+    return { valid: true, checked, inputDisclosed };
+  } catch (e) {
+    if (e instanceof Rejected) return { valid: false, reason: e.message, checked, inputDisclosed };
+    if (isZkinferError(e)) throw e;
+    return { valid: false, reason: `verification error: ${(e as Error).message}`, checked, inputDisclosed };
+  }
+}
