@@ -1,0 +1,25 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildModel, type BuildOptions } from '../../src/pipeline/index.js';
+import { ARTIFACTS } from './circuit.js';
+
+export const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures');
+
+export const fixture = (f: string): string => path.join(FIXTURES, f);
+export const loadJson = (f: string): any => JSON.parse(fs.readFileSync(f, 'utf8'));
+
+/**
+ * Builds a model once per test run (and reuses it across test files): the
+ * build directory is keyed by the ONNX bytes, calibration data and options.
+ */
+export async function ensureBuild(name: string, onnx: Uint8Array, calibration: unknown, opts: Partial<BuildOptions> = {}): Promise<string> {
+  const dir = path.join(ARTIFACTS, 'builds', name);
+  const key = crypto.createHash('sha256').update(onnx).update(JSON.stringify(calibration)).update(JSON.stringify(opts)).digest('hex');
+  const keyFile = path.join(dir, '.key');
+  if (fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key && fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  await buildModel(onnx, calibration, dir, opts);
+  fs.writeFileSync(keyFile, key);
+  return dir;
+}
