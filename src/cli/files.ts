@@ -16,6 +16,10 @@ export function readUserJson(file: string, what: string, code: ErrorCode = 'INPU
   try {
     return JSON.parse(text);
   } catch (e) {
+    const bad = /(?<![\w"])-?(NaN|Infinity)(?![\w"])/.exec(text);
+    if (bad) {
+      throw new ZkinferError(code, `${what} ${file} contains ${bad[0]}: every value must be a finite number`);
+    }
     throw new ZkinferError(code, `${what} ${file} is not valid JSON: ${(e as Error).message}`);
   }
 }
