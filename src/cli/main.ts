@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -8,6 +9,8 @@ import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { readUserFile, readUserJson } from './files.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
 /** Exit codes: 0 success or valid, 1 invalid proof or internal failure, 2 bad usage or input. */
 export const EXIT = Object.freeze({ ok: 0, invalid: 1, usage: 2 });
@@ -99,6 +102,39 @@ function program(): Command {
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else process.stdout.write(r.valid ? `valid: ${r.checked.join(', ')}\n` : `INVALID: ${r.reason}\n`);
         process.exitCode = r.valid ? EXIT.ok : EXIT.invalid;
+      } finally {
+        await releaseCurve();
+      }
+    });
+  cmd.command('demo')
+    .description('compile the bundled example model (once), prove one input and verify the receipt')
+    .option('--out <dir>', 'build directory for the example', path.join(ROOT, 'build', 'example'))
+    .action(async (o) => {
+      const ex = path.join(ROOT, 'examples', 'digits_mlp');
+      const onnx = fs.readFileSync(path.join(ex, 'model.onnx'));
+      const manifestFile = buildPath(o.out, 'manifest');
+      const fresh = fs.existsSync(manifestFile) && fs.existsSync(buildPath(o.out, 'zkey'))
+        && (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { onnx: { sha256: string } }).onnx.sha256 === crypto.createHash('sha256').update(onnx).digest('hex');
+      if (fresh) log(`using the compiled example in ${o.out}`);
+      else await buildModel(onnx, JSON.parse(fs.readFileSync(path.join(ex, 'calibration.json'), 'utf8')), o.out, {}, log);
+      const { input, label } = JSON.parse(fs.readFileSync(path.join(ex, 'input.json'), 'utf8')) as { input: unknown; label: number };
+      const prover = await ModelProver.load(o.out);
+      try {
+        const { receipt } = await prover.prove(input, {}, log);
+        const receiptFile = path.join(o.out, 'receipt.json');
+        fs.writeFileSync(receiptFile, `${JSON.stringify(receipt, null, 1)}\n`);
+        const v = await verifyReceipt(receipt, prover.vkeyText);
+        const out = (receipt.output as number[][])[0];
+        const digit = out.indexOf(Math.max(...out));
+        process.stdout.write([
+          `model        examples/digits_mlp (${prover.manifest.constraints.total} constraints, ${prover.manifest.ceremony.kind} ceremony)`,
+          `prediction   ${digit} (label ${label})`,
+          `receipt      ${receiptFile}`,
+          `verification ${v.valid ? 'valid' : `INVALID: ${v.reason}`}`,
+          `verify again npx zkinfer verify ${path.relative(process.cwd(), receiptFile)} --model ${path.relative(process.cwd(), o.out)}`,
+          '',
+        ].join('\n'));
+        process.exitCode = v.valid ? EXIT.ok : EXIT.invalid;
       } finally {
         await releaseCurve();
       }
