@@ -1,0 +1,51 @@
+/**
+ * Benchmarks one model in this process: `build` compiles and sets it up,
+ * `prove` loads the build and times witness, proof and verification. The
+ * parent runs each phase in its own process so peak memory is per phase.
+ */
+import fs from 'node:fs';
+import { buildModel } from '../src/pipeline/index.js';
+import { ModelProver } from '../src/prove/index.js';
+import { verifyReceipt } from '../src/verify/index.js';
+import { releaseCurve } from '../src/curve.js';
+
+const [phase, onnxFile, dataFile, outDir, runsArg] = process.argv.slice(2);
+const data = JSON.parse(fs.readFileSync(dataFile, 'utf8'));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const report = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+
+if (phase === 'build') {
+  const t0 = performance.now();
+  const m = await buildModel(fs.readFileSync(onnxFile), data, outDir, {}, (s) => process.stderr.write(`  ${s}\n`));
+  report({ constraints: m.constraints.total, layers: m.constraints.layers, timings: m.timings, power: m.ceremony.power, totalMs: Math.round(performance.now() - t0) });
+} else {
+  const runs = Number(runsArg ?? 5);
+  const t0 = performance.now();
+  const prover = await ModelProver.load(outDir);
+  const loadMs = performance.now() - t0;
+  const witness: number[] = [];
+  const prove: number[] = [];
+  const verify: number[] = [];
+  let receipt = null;
+  for (let i = 0; i < runs; i++) {
+    const input = data.test[i % data.test.length].input;
+    const r = await prover.prove(input);
+    witness.push(r.timings.witness);
+    prove.push(r.timings.prove);
+    receipt = r.receipt;
+  }
+  for (let i = 0; i < Math.max(5, runs * 2); i++) {
+    const t = performance.now();
+    const v = await verifyReceipt(receipt, prover.vkeyText);
+    verify.push(performance.now() - t);
+    if (!v.valid) throw new Error(`bench receipt did not verify: ${v.reason}`);
+  }
+  await releaseCurve();
+  report({
+    loadMs: Math.round(loadMs),
+    witnessFirstMs: witness[0], witnessMs: median(witness.slice(1).length ? witness.slice(1) : witness),
+    proveFirstMs: prove[0], proveMs: median(prove.slice(1).length ? prove.slice(1) : prove),
+    verifyMs: Math.round(median(verify.slice(1)) * 10) / 10,
+    proofBytes: JSON.stringify(receipt!.proof).length,
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * npm run bench [-- model ...]: for each model, constraints, compile, ceremony,
+ * setup, witness, proof and verification times and peak memory. Prints a
+ * table, writes bench/results/latest.json and compares with the previous run.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const SHARED = path.resolve(ROOT, '..', 'shared', 'models');
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const WORK = path.join(ROOT, 'build', 'bench');
+const DEFAULT_MODELS = ['digits_mlp', 'digits_cnn', 'lenet5_28'];
+
+function locate(name: string): [string, string] | null {
+  for (const dir of [SHARED, path.join(ROOT, 'test', 'fixtures')]) {
+    const onnx = path.join(dir, `${name}.onnx`);
+    const data = path.join(dir, `${name}.data.json`);
+    if (fs.existsSync(onnx) && fs.existsSync(data)) return [onnx, data];
+  }
+  return null;
+}
+
+function child(args: string[]): Record<string, any> {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), path.join(ROOT, 'bench', 'model.ts'), ...args], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
+  });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`bench ${args[0]} failed (exit ${r.status})`);
+  return JSON.parse(last);
+}
+
+const models = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_MODELS;
+const previous = fs.existsSync(path.join(RESULTS, 'latest.json')) ? JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8')) : null;
+const results: Record<string, any> = {};
+for (const name of models) {
+  const files = locate(name);
+  if (!files) {
+    results[name] = { error: 'model files not found' };
+    continue;
+  }
+  const out = path.join(WORK, name);
+  process.stderr.write(`${name}: build\n`);
+  try {
+    const build = child(['build', files[0], files[1], out]);
+    process.stderr.write(`${name}: prove\n`);
+    const prove = child(['prove', files[0], files[1], out, '5']);
+    results[name] = { build, prove };
+  } catch (e) {
+    results[name] = { error: (e as Error).message };
+  }
+}
+
+const s = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
+const delta = (name: string, now: number | undefined, pick: (r: any) => number | undefined) => {
+  const before = previous?.models?.[name] && !previous.models[name].error ? pick(previous.models[name]) : undefined;
+  if (now === undefined || before === undefined || before === now) return '';
+  return ` (${now > before ? '+' : ''}${(((now - before) / before) * 100).toFixed(0)}%)`;
+};
+const rows = [['model', 'constraints', 'compile s', 'ceremony s', 'setup s', 'load s', 'witness ms', 'prove ms', 'verify ms', 'prove peak MB']];
+for (const [name, r] of Object.entries(results)) {
+  if (r.error) {
+    rows.push([name, `error: ${r.error}`, '', '', '', '', '', '', '', '']);
+    continue;
+  }
+  const b = r.build;
+  const p = r.prove;
+  rows.push([
+    name,
+    `${b.constraints}${delta(name, b.constraints, (x) => x.build.constraints)}`,
+    s(b.timings.compile), s(b.timings.ceremony), s(b.timings.setup), s(p.loadMs),
+    `${p.witnessMs}${delta(name, p.witnessMs, (x) => x.prove.witnessMs)}`,
+    `${p.proveMs}${delta(name, p.proveMs, (x) => x.prove.proveMs)}`,
+    `${p.verifyMs}`, `${p.peakRssMb}`,
+  ]);
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+process.stdout.write(`${table}\n`);
+for (const [name, r] of Object.entries(results)) {
+  if (r.error) continue;
+  process.stdout.write(`\n${name} constraints by layer:\n`);
+  for (const l of r.build.layers) process.stdout.write(`  ${l.op.padEnd(18)} ${String(l.constraints).padStart(8)}  ${l.node}\n`);
+}
+fs.mkdirSync(RESULTS, { recursive: true });
+const doc = { date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results };
+fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
+fs.writeFileSync(path.join(RESULTS, `${doc.date.slice(0, 10)}.json`), `${JSON.stringify(doc, null, 2)}\n`);
