@@ -33,13 +33,15 @@ export class ZkinferError extends Error {
 export interface UnsupportedNode {
   opType: string;
   name: string;
+  /** Set when the op is supported elsewhere in a graph (e.g. only as the last op). */
+  reason?: string;
 }
 
 /** Raised once with every unsupported node, before any work is done. */
 export class UnsupportedOpsError extends ZkinferError {
   readonly nodes: readonly UnsupportedNode[];
   constructor(nodes: readonly UnsupportedNode[]) {
-    const list = nodes.map((n) => `${n.opType} (node "${n.name}")`).join(', ');
+    const list = nodes.map((n) => `${n.opType} (node "${n.name}"${n.reason ? `: ${n.reason}` : ''})`).join(', ');
     super('ONNX_UNSUPPORTED', `unsupported ONNX operator${nodes.length > 1 ? 's' : ''}: ${list}`);
     this.nodes = nodes;
   }

@@ -1,10 +1,10 @@
 import type { Form, Gadget, Layer, Program } from '../quantize/program.js';
-import { gadgetCost } from '../quantize/program.js';
+import { layerCostOf } from '../quantize/program.js';
 import { commitLayout, POSEIDON_WIDTH } from '../receipt/commitment.js';
 import { elementCount } from '../receipt/io.js';
 
 /** Library files a generated circuit includes (from circuits/ and circomlib). */
-export const LIBRARY_FILES = ['bits.circom', 'rescale.circom', 'commit.circom'] as const;
+export const LIBRARY_FILES = ['bits.circom', 'rescale.circom', 'compare.circom', 'commit.circom'] as const;
 export const CIRCOMLIB_FILES = ['poseidon.circom', 'poseidon_constants.circom'] as const;
 
 export interface LayerCost {
@@ -54,10 +54,12 @@ function expr(f: Form, map: SignalMap, name: (t: number) => string, deps?: Set<n
   return parts.join('');
 }
 
-function gadgetCall(g: Exclude<Gadget, { kind: 'const' }>): string {
+function gadgetCall(g: Exclude<Gadget, { kind: 'const' }>, n: number): string {
   switch (g.kind) {
     case 'rescale-relu': return `RescaleRelu(${g.nb}, ${g.shift}, ${g.offset})`;
     case 'rescale': return `Rescale(${g.nb}, ${g.shift}, ${g.offset}, ${g.sub})`;
+    case 'max': return `Max2(${g.nb})`;
+    case 'argmax': return `ArgMax(${n}, ${g.nb})`;
     default: return g satisfies never;
   }
 }
@@ -67,8 +69,8 @@ function layerCost(l: Layer): LayerCost {
   return {
     node: l.node,
     op: l.op,
-    outputs: l.forms.length,
-    constraints: l.gadgets.reduce((s, g) => s + gadgetCost(g), 0),
+    outputs: l.gadgets.length,
+    constraints: layerCostOf(l),
     bits: { min: widths.length ? Math.min(...widths) : 0, max: widths.length ? Math.max(...widths) : 0 },
   };
 }
@@ -77,22 +79,32 @@ function layerCost(l: Layer): LayerCost {
 function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string {
   const deps = new Set<number>();
   const body: string[] = [];
+  // A max chain reads the layer's own earlier outputs.
+  const ref = (t: number) => (t === k ? 'out' : `t${t}`);
   l.gadgets.forEach((g, j) => {
     if (g.kind === 'const') {
       body.push(`    out[${j}] <== ${g.value};`);
       return;
     }
-    body.push(`    component g${j} = ${gadgetCall(g)};`);
-    body.push(`    g${j}.in <== ${expr(l.forms[j], map, (t) => `t${t}`, deps)};`);
+    body.push(`    component g${j} = ${gadgetCall(g, l.forms.length)};`);
+    if (g.kind === 'max') {
+      body.push(`    g${j}.a <== ${expr(l.forms[j], map, ref, deps)};`);
+      body.push(`    g${j}.b <== ${expr(l.rhs![j], map, ref, deps)};`);
+    } else if (g.kind === 'argmax') {
+      l.forms.forEach((f, i) => body.push(`    g${j}.in[${i}] <== ${expr(f, map, ref, deps)};`));
+    } else {
+      body.push(`    g${j}.in <== ${expr(l.forms[j], map, ref, deps)};`);
+    }
     body.push(`    out[${j}] <== g${j}.out;`);
   });
+  deps.delete(k);
   const cost = layerCost(l);
   const inputs = [...deps].sort((a, b) => a - b).map((t) => `    signal input t${t}[${sizes[t]}];`);
   return [
-    `// ${l.op} of ONNX node "${l.node.replace(/[^\w./:-]/g, '_')}": ${l.forms.length} outputs at scale 2^-${l.scale}; ${cost.constraints} constraints.`,
+    `// ${l.op} of ONNX node "${l.node.replace(/[^\w./:-]/g, '_')}": ${l.gadgets.length} outputs at scale 2^-${l.scale}; ${cost.constraints} constraints.`,
     `template L${k}() {`,
     ...inputs,
-    `    signal output out[${l.forms.length}];`,
+    `    signal output out[${l.gadgets.length}];`,
     ...body,
     '}',
     '',
@@ -100,9 +112,10 @@ function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string
 }
 
 /** The tensors a layer template reads, to wire it in the main template. */
-function layerDeps(l: Layer, map: SignalMap): number[] {
+function layerDeps(l: Layer, k: number, map: SignalMap): number[] {
   const deps = new Set<number>();
-  l.forms.forEach((f) => f.idx.forEach((i) => deps.add(map.locate(i)[0])));
+  for (const f of [...l.forms, ...(l.rhs ?? [])]) f.idx.forEach((i) => deps.add(map.locate(i)[0]));
+  deps.delete(k);
   return [...deps].sort((a, b) => a - b);
 }
 
@@ -110,7 +123,7 @@ export function emitCircuit(p: Program): EmittedCircuit {
   const map = new SignalMap(p);
   const nIn = elementCount(p.io.input.shape);
   const nOut = p.outputForms.length;
-  const sizes = [nIn, ...p.layers.map((l) => l.forms.length)];
+  const sizes = [nIn, ...p.layers.map((l) => l.gadgets.length)];
   const hashed = p.io.visibility === 'hashed';
   const { bits, lo } = p.io.input;
   const tensorName = (t: number) => (t === 0 ? 'in' : `l${t}.out`);
@@ -164,7 +177,7 @@ export function emitCircuit(p: Program): EmittedCircuit {
     costs.push(layerCost(l));
     main.push('');
     main.push(`    component l${k} = L${k}();`);
-    for (const t of layerDeps(l, map)) main.push(`    l${k}.t${t} <== ${tensorName(t)};`);
+    for (const t of layerDeps(l, k, map)) main.push(`    l${k}.t${t} <== ${tensorName(t)};`);
   });
 
   main.push('');

@@ -1,7 +1,7 @@
 import onnxProto from 'onnx-proto';
 import type { AttrValue, ConstTensor, Graph, GraphNode, ValueInfo } from './graph.js';
 import { decodeTensor, toNumber } from './tensor.js';
-import { isSupportedOp } from './ops.js';
+import { isSupportedOp, LAST_ONLY_OPS } from './ops.js';
 import { UnsupportedOpsError, ZkinferError } from '../errors.js';
 
 const { onnx } = onnxProto;
@@ -82,10 +82,16 @@ export function importOnnx(bytes: Uint8Array): Graph {
   const opsetEntry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = opsetEntry ? toNumber(opsetEntry.version) : 0;
 
+  const graphOutput = gOutputs[0]?.name;
   const unsupported = gNodes
     .map((n, i) => ({ n, i }))
-    .filter(({ n }) => (n.domain && n.domain !== 'ai.onnx') || !isSupportedOp(n.opType ?? ''))
-    .map(({ n, i }) => ({ opType: n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? ''), name: n.name || `#${i}` }));
+    .filter(({ n }) => (n.domain && n.domain !== 'ai.onnx') || !isSupportedOp(n.opType ?? '')
+      || (LAST_ONLY_OPS.includes(n.opType ?? '') && n.output?.[0] !== graphOutput))
+    .map(({ n, i }) => ({
+      opType: n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? ''),
+      name: n.name || `#${i}`,
+      ...(isSupportedOp(n.opType ?? '') && !n.domain ? { reason: 'only as the last op' } : {}),
+    }));
   if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported);
 
   const constants = new Map<string, ConstTensor>();

@@ -41,9 +41,40 @@ export function chooseGadget(lo: number, hi: number, shift: number, relu: boolea
   return { kind: 'rescale', nb, shift, offset, sub: 2 ** (top - shift) };
 }
 
-/** Integer semantics of a gadget, identical to its circuit. Null if unsatisfiable. */
+/** Width of the comparison of a and b with a - b in [lo, hi]; null when the answer is fixed. */
+export function compareBits(lo: number, hi: number, node: string): number | null {
+  if (lo >= 0 || hi < 0) return null;
+  return checkWidth(Math.max(bitsFor(-lo - 1), bitsFor(hi)) + 1, node);
+}
+
+/** max(a, b) as the circuit computes it; null if a - b is outside the gadget's range. */
+export function applyMax(nb: number, a: number, b: number): number | null {
+  const v = a - b + 2 ** (nb - 1);
+  if (v < 0 || v >= 2 ** nb) return null;
+  return v >= 2 ** (nb - 1) ? a : b;
+}
+
+/** Index of the first maximum, comparing as the ArgMax template does. */
+export function applyArgmax(nb: number, xs: ArrayLike<number>): number | null {
+  let m = xs[0];
+  let idx = 0;
+  for (let i = 1; i < xs.length; i++) {
+    const v = m - xs[i] + 2 ** (nb - 1);
+    if (v < 0 || v >= 2 ** nb) return null;
+    if (v < 2 ** (nb - 1)) {
+      m = xs[i];
+      idx = i;
+    }
+  }
+  return idx;
+}
+
+/** Integer semantics of a one-operand gadget, identical to its circuit. Null if unsatisfiable. */
 export function applyGadget(g: Gadget, acc: number): number | null {
   switch (g.kind) {
+    case 'max':
+    case 'argmax':
+      throw new Error(`${g.kind} takes several operands`);
     case 'const': return g.value;
     case 'rescale-relu': {
       const v = acc + g.offset;

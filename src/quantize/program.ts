@@ -20,18 +20,25 @@ export type Gadget =
   /** out = top * floor(low / 2^shift), v = acc + offset in [0, 2^nb). */
   | { readonly kind: 'rescale-relu'; readonly nb: number; readonly shift: number; readonly offset: number }
   /** out = floor((acc + offset) / 2^shift) - sub. */
-  | { readonly kind: 'rescale'; readonly nb: number; readonly shift: number; readonly offset: number; readonly sub: number };
+  | { readonly kind: 'rescale'; readonly nb: number; readonly shift: number; readonly offset: number; readonly sub: number }
+  /** out = a >= b ? a : b, the sign of a - b from the top bit of a - b + 2^(nb-1). */
+  | { readonly kind: 'max'; readonly nb: number }
+  /** Index of the first maximum of the layer's forms (all of them: one output). */
+  | { readonly kind: 'argmax'; readonly nb: number };
 
 export type GadgetKind = Gadget['kind'];
 
 export interface Layer {
   /** The ONNX node whose output this layer materializes. */
   readonly node: string;
-  readonly op: 'relu' | 'rescale';
+  readonly op: 'relu' | 'rescale' | 'max' | 'argmax';
   readonly shape: number[];
   /** Output values are q / 2^scale. */
   readonly scale: number;
+  /** One accumulator per output; for argmax, the forms it ranks. */
   readonly forms: Form[];
+  /** Second operand of each max gadget. */
+  readonly rhs?: Form[];
   readonly gadgets: Gadget[];
   /** First global signal index of this layer's outputs. */
   readonly offset: number;
@@ -46,6 +53,8 @@ export interface Program {
   /** The float input range asked for (from calibration or an option). */
   readonly requestedRange: readonly [number, number];
   readonly scales: ScaleRecord[];
+  /** What the circuit leaves out of the ONNX graph (a final Softmax). */
+  readonly notes: string[];
 }
 
 /** Why each scale was chosen, kept in the build manifest. */
@@ -62,6 +71,15 @@ export function gadgetCost(g: Gadget): number {
     case 'const': return 0;
     case 'rescale-relu': return g.nb + 1;
     case 'rescale': return g.nb;
+    case 'max': return g.nb + 1;
+    case 'argmax': return NaN; // depends on the input count: see argmaxCost
     default: return g satisfies never;
   }
+}
+
+/** ArgMax over n values: n-1 comparisons of nb bits, each selecting value and index. */
+export const argmaxCost = (n: number, nb: number): number => (n - 1) * (nb + 2) - 1;
+
+export function layerCostOf(l: Layer): number {
+  return l.gadgets.reduce((s, g) => s + (g.kind === 'argmax' ? argmaxCost(l.forms.length, g.nb) : gadgetCost(g)), 0);
 }

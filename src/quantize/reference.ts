@@ -1,5 +1,5 @@
 import type { Program } from './program.js';
-import { applyGadget } from './gadgets.js';
+import { applyArgmax, applyGadget, applyMax } from './gadgets.js';
 import { evalForm } from './forms.js';
 import { ZkinferError } from '../errors.js';
 
@@ -17,9 +17,17 @@ export function runReference(p: Program, input: readonly bigint[]): ReferenceRes
   const v = new Float64Array(p.signalCount);
   input.forEach((x, i) => (v[i] = Number(x)));
   for (const layer of p.layers) {
-    for (let j = 0; j < layer.forms.length; j++) {
+    if (layer.op === 'argmax') {
+      const g = layer.gadgets[0];
+      const out = g.kind === 'argmax' ? applyArgmax(g.nb, layer.forms.map((f) => evalForm(f, v))) : null;
+      if (out === null) throw new ZkinferError('WITNESS_FAILED', `node "${layer.node}": a comparison is outside its proven bounds`, false);
+      v[layer.offset] = out;
+      continue;
+    }
+    for (let j = 0; j < layer.gadgets.length; j++) {
+      const g = layer.gadgets[j];
       const acc = evalForm(layer.forms[j], v);
-      const out = applyGadget(layer.gadgets[j], acc);
+      const out = g.kind === 'max' ? applyMax(g.nb, acc, evalForm(layer.rhs![j], v)) : applyGadget(g, acc);
       if (out === null) {
         throw new ZkinferError('WITNESS_FAILED', `node "${layer.node}" element ${j}: accumulator ${acc} is outside its proven bounds`, false);
       }

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as snarkjs from 'snarkjs';
 import { devPtauPath } from '../paths.js';
 import { hermezPower } from './hermez.js';
+import { writeDevPtau } from './dev-ptau.js';
 import { ZkinferError } from '../errors.js';
 
 export type CeremonyKind = 'development' | 'public';
@@ -47,8 +47,8 @@ export async function publicPtau(file: string, power: number): Promise<PtauInfo>
 }
 
 /**
- * A development powers of tau: one local contribution from fresh randomness
- * that is then dropped. Fine for tests and demos; it proves nothing about who
+ * A development powers of tau: made from fresh random secrets that are then
+ * dropped (see dev-ptau.ts). Fine for tests and demos; it proves nothing about who
  * knows tau, so production keys need a public ceremony file.
  */
 export async function devPtau(keysDir: string, power: number, progress: Progress = () => {}): Promise<PtauInfo> {
@@ -58,11 +58,7 @@ export async function devPtau(keysDir: string, power: number, progress: Progress
     const tmp = `${file}.${process.pid}.tmp`;
     progress(`development powers of tau 2^${power}: generating (cached in ${keysDir})`);
     const t0 = Date.now();
-    await snarkjs.powersOfTau.newAccumulator(await curve(), power, `${tmp}.0`);
-    await snarkjs.powersOfTau.contribute(`${tmp}.0`, `${tmp}.1`, 'zkinfer development ceremony (not secure)', crypto.randomBytes(64).toString('hex'));
-    await snarkjs.powersOfTau.preparePhase2(`${tmp}.1`, tmp);
-    fs.rmSync(`${tmp}.0`);
-    fs.rmSync(`${tmp}.1`);
+    await writeDevPtau(tmp, power, progress);
     fs.renameSync(tmp, file);
     progress(`development powers of tau 2^${power}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -75,4 +71,3 @@ export async function devPtau(keysDir: string, power: number, progress: Progress
   };
 }
 
-const curve = (): Promise<unknown> => snarkjs.curves.getCurveFromName('bn128');

@@ -58,3 +58,8 @@ declare module 'r1csfile' {
   }
   export function readR1cs(file: string, opts?: { loadConstraints?: boolean; loadMap?: boolean; getFieldFromPrime?: unknown }): Promise<R1cs>;
 }
+
+declare module 'ffjavascript' {
+  // The curve engine is untyped; dev-ptau.ts wraps the few calls it makes.
+  export function buildBn128(singleThread?: boolean, plugins?: unknown): Promise<any>;
+}

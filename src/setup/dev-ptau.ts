@@ -1,0 +1,108 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { buildBn128 } from 'ffjavascript';
+import { FixedBase } from './fixed-base.js';
+
+/**
+ * A development powers of tau written directly in snarkjs' prepared ptau
+ * format (sections 1-7 and the Lagrange sections 12-15), from secrets τ, α, β
+ * drawn at random and dropped when done.
+ *
+ * snarkjs builds the Lagrange sections with an inverse FFT over group
+ * elements: (n/2)·log n scalar multiplications per size. Knowing τ, we take
+ * that inverse FFT over the scalar field instead (cheap) and multiply the
+ * generator once per point with a fixed-base table, so 2^17 takes about
+ * two minutes instead of hours. The file carries no contribution transcript:
+ * it is a development ceremony and is recorded as one.
+ */
+export async function writeDevPtau(file: string, power: number, progress: (m: string) => void = () => {}): Promise<void> {
+  const curve = await buildBn128(true);
+  try {
+    const Fr = curve.Fr;
+    const rand = (): unknown => Fr.e(BigInt(`0x${crypto.randomBytes(64).toString('hex')}`));
+    let tau: unknown = rand();
+    let alpha: unknown = rand();
+    let beta: unknown = rand();
+    const n8 = 32;
+    const nG1 = 2 ** (power + 1);
+    const big = nG1 * 6 > 200_000;
+    const g1 = new FixedBase(curve, 'G1', big ? 16 : 8);
+    const g2 = new FixedBase(curve, 'G2', big ? 16 : 8);
+
+    // τ^0 .. τ^(2^(power+1) - 1), Montgomery form.
+    const taus = new Uint8Array(nG1 * n8);
+    let acc = Fr.one;
+    for (let i = 0; i < nG1; i++) {
+      taus.set(acc, i * n8);
+      acc = Fr.mul(acc, tau);
+    }
+    const slice = (buf: Uint8Array, n: number) => buf.subarray(0, n * n8);
+    const scaled = (buf: Uint8Array, k: unknown): Uint8Array => {
+      const out = new Uint8Array(buf.length);
+      for (let i = 0; i < buf.length; i += n8) out.set(Fr.mul(buf.subarray(i, i + n8), k), i);
+      return out;
+    };
+    /** Montgomery field elements to the standard little-endian scalars the table takes. */
+    const standard = (buf: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(buf.length);
+      for (let i = 0; i < buf.length; i += n8) Fr.toRprLE(out, i, buf.subarray(i, i + n8));
+      return out;
+    };
+    const points = (fb: FixedBase, scalars: Uint8Array) => fb.mulMany(standard(scalars), scalars.length / n8);
+
+    const fd = fs.openSync(file, 'w');
+    const write = (b: Uint8Array) => fs.writeSync(fd, b);
+    const u32 = (v: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(v);
+      return b;
+    };
+    const section = (type: number, parts: Uint8Array[]) => {
+      const size = parts.reduce((s, p) => s + p.length, 0);
+      const h = Buffer.alloc(12);
+      h.writeUInt32LE(type, 0);
+      h.writeBigUInt64LE(BigInt(size), 4);
+      write(h);
+      parts.forEach(write);
+    };
+    try {
+      write(Buffer.from('ptau'));
+      write(u32(1));
+      write(u32(11));
+      const q = Buffer.alloc(n8);
+      let qv = curve.q as bigint;
+      for (let i = 0; i < n8; i++, qv >>= 8n) q[i] = Number(qv & 0xffn);
+      section(1, [u32(n8), q, u32(power), u32(power)]);
+
+      const n = 2 ** power;
+      progress(`ptau 2^${power}: powers of τ`);
+      section(2, [points(g1, slice(taus, nG1 - 1))]);
+      section(3, [points(g2, slice(taus, n))]);
+      section(4, [points(g1, scaled(slice(taus, n), alpha))]);
+      section(5, [points(g1, scaled(slice(taus, n), beta))]);
+      section(6, [g2.mulMany(standard(beta as Uint8Array), 1)]);
+      section(7, [u32(0)]);
+
+      // Lagrange bases for every domain size 2^p: ifft of (τ^j) in the field.
+      progress(`ptau 2^${power}: Lagrange bases`);
+      const lag: Uint8Array[] = [];
+      for (let p = 0; p <= power + 1; p++) {
+        const m = 2 ** p;
+        const a = new Uint8Array(m * n8);
+        a.set(slice(taus, m));
+        // snarkjs' top level reads τ^0..τ^(m-2) and sets the last point to zero.
+        if (p === power + 1) a.fill(0, (m - 1) * n8);
+        lag.push(new Uint8Array(await Fr.ifft(a)));
+      }
+      section(12, lag.map((l) => points(g1, l)));
+      section(13, lag.slice(0, power + 1).map((l) => points(g2, l)));
+      section(14, lag.slice(0, power + 1).map((l) => points(g1, scaled(l, alpha))));
+      section(15, lag.slice(0, power + 1).map((l) => points(g1, scaled(l, beta))));
+    } finally {
+      fs.closeSync(fd);
+    }
+    tau = alpha = beta = null;
+  } finally {
+    await curve.terminate();
+  }
+}
