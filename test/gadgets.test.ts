@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileTestCircuit, type TestCircuit } from './helpers/circuit.js';
 import { firstViolation } from './helpers/r1cs.js';
-import { applyGadget, chooseGadget } from '../src/quantize/gadgets.js';
+import { applyArgmax, applyGadget, applyMax, chooseGadget } from '../src/quantize/gadgets.js';
+import { argmaxCost } from '../src/quantize/program.js';
 import { FIELD_PRIME, toField } from '../src/receipt/field.js';
 import type { Gadget } from '../src/quantize/program.js';
 
@@ -146,5 +147,89 @@ component main {public [x]} = T();`, ['bits.circom']);
     // The field's wrap-around: x = LO - 1 written as p + LO - 1.
     t[c.wire('main.x[0]')] = FIELD_PRIME + BigInt(LO - 1);
     expect(firstViolation(c.r1cs, t)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('Max2 gadget (max-pool comparison chain)', () => {
+  const NB = 9;
+  let c: TestCircuit;
+  beforeAll(async () => {
+    c = await compileTestCircuit('max2', `
+template T() {
+    signal input a[${NEURONS}];
+    signal input b[${NEURONS}];
+    signal output out[${NEURONS}];
+    component g[${NEURONS}];
+    for (var i = 0; i < ${NEURONS}; i++) {
+        g[i] = Max2(${NB});
+        g[i].a <== a[i];
+        g[i].b <== b[i];
+        out[i] <== g[i].out;
+    }
+}
+component main = T();`, ['compare.circom']);
+  });
+
+  it('costs exactly NB + 1 constraints per comparison', () => {
+    expect(c.r1cs.constraints.length).toBe(NEURONS * (NB + 1));
+  });
+
+  it('computes max(a, b) like the reference, ties included', async () => {
+    const pairs = [[5, 3], [3, 5], [-7, -7], [-255, 0], [0, 255], [100, -100]];
+    for (const [a, b] of pairs) {
+      const w = await c.witness({ a: [a, a, a].map((v) => toField(BigInt(v)).toString()), b: [b, b, b].map((v) => toField(BigInt(v)).toString()) });
+      expect(w[c.wire('main.out[0]')]).toBe(toField(BigInt(Math.max(a, b))));
+      expect(applyMax(NB, a, b)).toBe(Math.max(a, b));
+    }
+  });
+
+  it('rejects the smaller value as output, flipped bits, and out-of-range differences', async () => {
+    const w = await c.witness({ a: ['9', '1', '1'], b: ['4', '1', '1'] });
+    const t = [...w];
+    t[c.wire('main.out[0]')] = 4n;
+    expect(firstViolation(c.r1cs, t)).toBeGreaterThanOrEqual(0);
+    expectTampersFail(c, w, bitWires(c, 0, NB));
+    await expect(c.witness({ a: ['256', '0', '0'], b: ['0', '0', '0'] })).rejects.toThrow();
+  });
+});
+
+describe('ArgMax gadget', () => {
+  const N = 5;
+  const NB = 8;
+  let c: TestCircuit;
+  beforeAll(async () => {
+    c = await compileTestCircuit('argmax', `
+template T() {
+    signal input x[${N}];
+    signal output out;
+    component g = ArgMax(${N}, ${NB});
+    g.in <== x;
+    out <== g.out;
+}
+component main = T();`, ['compare.circom']);
+  });
+
+  it('costs exactly (N-1)(NB+2) - 1 constraints', () => {
+    expect(c.r1cs.constraints.length).toBe(argmaxCost(N, NB));
+  });
+
+  it('returns the first index of the maximum, like ONNX and the reference', async () => {
+    const cases = [[1, 5, 3, 5, 2], [9, 1, 2, 3, 4], [-3, -1, -2, -1, -5], [0, 0, 0, 0, 0], [-60, 60, -60, 61, 0]];
+    for (const xs of cases) {
+      const w = await c.witness({ x: xs.map((v) => toField(BigInt(v)).toString()) });
+      const want = xs.indexOf(Math.max(...xs));
+      expect(Number(w[c.wire('main.out')])).toBe(want);
+      expect(applyArgmax(NB, xs)).toBe(want);
+    }
+  });
+
+  it('rejects another index and flipped comparison bits', async () => {
+    const w = await c.witness({ x: ['1', '5', '3', '5', '2'] });
+    const t = [...w];
+    t[c.wire('main.out')] = 3n;
+    expect(firstViolation(c.r1cs, t)).toBeGreaterThanOrEqual(0);
+    const bits = [...c.sym.entries()].filter(([n]) => /main\.g\.d\[\d\]\.bits/.test(n)).map(([, wire]) => wire);
+    expect(bits.length).toBeGreaterThan(0);
+    expectTampersFail(c, w, bits);
   });
 });

@@ -111,7 +111,7 @@ export class ModelProver {
       outputQuantized: outQ.map(String),
       outputShape: [...io.output.shape],
       outputScale: io.output.scale,
-      notes: [],
+      notes: [...(this.program.notes ?? [])],
       proof: proof as Receipt['proof'],
       publicSignals,
       createdAt: new Date().toISOString(),

@@ -34,15 +34,15 @@ export class FloatModel {
   }
 
   /** Runs one flat input; returns every exposed tensor by name. */
-  async run(x: Float64Array): Promise<Map<string, Float32Array>> {
+  async run(x: Float64Array): Promise<Map<string, Float64Array>> {
     const t = new ort.Tensor('float32', Float32Array.from(x), [...this.graph.input.shape]);
     const r = await this.session.run({ [this.graph.input.name]: t });
-    const out = new Map<string, Float32Array>();
-    for (const [k, v] of Object.entries(r)) out.set(k, v.data as Float32Array);
+    const out = new Map<string, Float64Array>();
+    for (const [k, v] of Object.entries(r)) out.set(k, Float64Array.from(v.data as ArrayLike<number | bigint>, Number));
     return out;
   }
 
-  async output(x: Float64Array): Promise<Float32Array> {
+  async output(x: Float64Array): Promise<Float64Array> {
     return (await this.run(x)).get(this.graph.output.name)!;
   }
 

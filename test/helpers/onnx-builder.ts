@@ -12,7 +12,7 @@ export interface NodeSpec {
 
 export interface ModelSpec {
   input: { name: string; shape: Array<number | string> };
-  output: { name: string; shape: Array<number | string> };
+  output: { name: string; shape: Array<number | string>; elemType?: number };
   nodes: NodeSpec[];
   initializers?: Array<{ name: string; dims: number[]; data: number[]; int64?: boolean }>;
 }
@@ -22,10 +22,10 @@ const tensor = (name: string, dims: number[], data: number[], int64 = false) =>
     ? { name, dims, dataType: 7, int64Data: data }
     : { name, dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(data).buffer) });
 
-const valueInfo = (name: string, shape: Array<number | string>) =>
+const valueInfo = (name: string, shape: Array<number | string>, elemType = 1) =>
   onnx.ValueInfoProto.create({
     name,
-    type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
   });
 
 /** Writes a small ONNX model (opset 13) with the protobuf schema, for fixtures. */
@@ -51,7 +51,7 @@ export function makeOnnx(spec: ModelSpec): Uint8Array {
       name: 'g',
       node: nodes,
       input: [valueInfo(spec.input.name, spec.input.shape)],
-      output: [valueInfo(spec.output.name, spec.output.shape)],
+      output: [valueInfo(spec.output.name, spec.output.shape, spec.output.elemType)],
       initializer: (spec.initializers ?? []).map((t) => tensor(t.name, t.dims, t.data, t.int64)),
     },
   });
