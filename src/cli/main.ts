@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { buildModel } from '../pipeline/index.js';
+import { buildModel, fidelity } from '../pipeline/index.js';
 import { ModelProver } from '../prove/index.js';
 import { verifyReceipt } from '../verify/index.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
@@ -106,6 +106,30 @@ function program(): Command {
         await releaseCurve();
       }
     });
+  cmd.command('fidelity')
+    .description('compare the float model (onnxruntime) and the proven integer model on test cases')
+    .argument('<build>', 'build directory from zkinfer compile')
+    .requiredOption('--data <file>', 'JSON with a "test" array of {input, label} (the NAME.data.json format)')
+    .option('--json', 'print the report as JSON')
+    .action(async (build: string, o) => {
+      const data = readUserJson(o.data, 'fidelity data');
+      const r = await fidelity(build, data);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      const pct = (x?: number) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+      const lines = [`cases            ${r.cases}${r.outOfRange ? ` (${r.outOfRange} outside the input range, left out)` : ''}`];
+      if (r.task === 'classification') {
+        lines.push(`top-1 agreement  ${pct(r.top1Agreement)} (integer model vs float model)`);
+        lines.push(`accuracy         float ${pct(r.floatAccuracy)}, integer ${pct(r.integerAccuracy)}`);
+      } else {
+        lines.push(`MSE vs labels    float ${r.floatMse?.toPrecision(4)}, integer ${r.integerMse?.toPrecision(4)}`);
+      }
+      lines.push(`max |error|      ${r.maxAbsError.toPrecision(4)}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
   cmd.command('demo')
     .description('compile the bundled example model (once), prove one input and verify the receipt')
     .option('--out <dir>', 'build directory for the example', path.join(ROOT, 'build', 'example'))

@@ -38,6 +38,25 @@ class SignalMap {
   }
 }
 
+/** Terms per circom statement: the compiler recurses once per operator. */
+const TERMS_PER_STATEMENT = 24;
+
+/**
+ * Assigns a form to `target` (a signal, with <==). Long forms are summed into
+ * the `acc` var in short statements first, since circom's type checker
+ * recurses once per operator and overflows its stack on very long sums.
+ */
+function assign(target: string, f: Form, map: SignalMap, name: (t: number) => string, deps?: Set<number>): string[] {
+  if (f.idx.length <= TERMS_PER_STATEMENT) return [`    ${target} <== ${expr(f, map, name, deps)};`];
+  const lines: string[] = [];
+  for (let k = 0; k < f.idx.length; k += TERMS_PER_STATEMENT) {
+    const part: Form = { idx: f.idx.slice(k, k + TERMS_PER_STATEMENT), w: f.w.slice(k, k + TERMS_PER_STATEMENT), c: k === 0 ? f.c : 0 };
+    lines.push(`    acc ${k === 0 ? '=' : '+='} ${expr(part, map, name, deps)};`);
+  }
+  lines.push(`    ${target} <== acc;`);
+  return lines;
+}
+
 function expr(f: Form, map: SignalMap, name: (t: number) => string, deps?: Set<number>): string {
   const parts: string[] = [];
   for (let k = 0; k < f.idx.length; k++) {
@@ -88,12 +107,12 @@ function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string
     }
     body.push(`    component g${j} = ${gadgetCall(g, l.forms.length)};`);
     if (g.kind === 'max') {
-      body.push(`    g${j}.a <== ${expr(l.forms[j], map, ref, deps)};`);
-      body.push(`    g${j}.b <== ${expr(l.rhs![j], map, ref, deps)};`);
+      body.push(...assign(`g${j}.a`, l.forms[j], map, ref, deps));
+      body.push(...assign(`g${j}.b`, l.rhs![j], map, ref, deps));
     } else if (g.kind === 'argmax') {
-      l.forms.forEach((f, i) => body.push(`    g${j}.in[${i}] <== ${expr(f, map, ref, deps)};`));
+      l.forms.forEach((f, i) => body.push(...assign(`g${j}.in[${i}]`, f, map, ref, deps)));
     } else {
-      body.push(`    g${j}.in <== ${expr(l.forms[j], map, ref, deps)};`);
+      body.push(...assign(`g${j}.in`, l.forms[j], map, ref, deps));
     }
     body.push(`    out[${j}] <== g${j}.out;`);
   });
@@ -105,6 +124,7 @@ function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string
     `template L${k}() {`,
     ...inputs,
     `    signal output out[${l.gadgets.length}];`,
+    '    var acc;',
     ...body,
     '}',
     '',
@@ -182,7 +202,8 @@ export function emitCircuit(p: Program): EmittedCircuit {
 
   main.push('');
   main.push(`    // Output of "${p.outputNode}" at scale 2^-${p.io.output.scale}: linear, no gadget.`);
-  p.outputForms.forEach((f, j) => main.push(`    out[${j}] <== ${expr(f, map, tensorName)};`));
+  main.push('    var acc;');
+  p.outputForms.forEach((f, j) => main.push(...assign(`out[${j}]`, f, map, tensorName)));
   main.push('}');
   main.push('');
   main.push(hashed ? 'component main = Model();' : 'component main {public [in]} = Model();');

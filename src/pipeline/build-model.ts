@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { importOnnx } from '../onnx/index.js';
-import { collectStats, parseCalibration, quantize, quantizeOptions, type QuantizeOptions } from '../quantize/index.js';
+import { calibrate, choosePrecision, parseCalibration, quantize, quantizeOptions, type PrecisionTrial, type QuantizeOptions } from '../quantize/index.js';
 import { emitCircuit } from '../lower/index.js';
 import { runCircom } from '../compile/circom.js';
 import { devPtau, publicPtau, requiredPower, type PtauInfo } from '../setup/ptau.js';
@@ -55,9 +55,16 @@ export async function buildModel(
   const samples = parseCalibration(calibration, graph.input.shape);
   const onnxSha256 = sha256(onnxBytes);
 
+  let trials: PrecisionTrial[] = [];
   const program = await timed(timings, 'quantize', progress, async () => {
-    const stats = await collectStats(onnxBytes, graph, samples);
-    return quantize({ graph, onnxSha256, stats, samples, options });
+    const { stats, outputs } = await calibrate(onnxBytes, graph, samples);
+    const input = { graph, onnxSha256, stats, samples, options };
+    if (!options.autoPrecision) return quantize(input);
+    const chosen = choosePrecision(input, outputs);
+    trials = chosen.trials;
+    const t = trials[trials.length - 1];
+    progress(`precision ${t.activationBits}/${t.weightBits} bits: calibration top-1 ${t.top1}/${t.samples}, max error ${(t.relError * 100).toFixed(2)}% of the largest output`);
+    return chosen.program;
   });
   const emitted = emitCircuit(program);
 
@@ -90,7 +97,11 @@ export async function buildModel(
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     onnx: { sha256: onnxSha256, opset: graph.opset, ops: [...new Set(graph.nodes.map((n) => n.opType))] },
-    options,
+    options: trials.length ? { ...options, activationBits: trials[trials.length - 1].activationBits, weightBits: trials[trials.length - 1].weightBits } : options,
+    precision: trials.length
+      ? { mode: 'auto', trials, reason: trials[trials.length - 1].accepted ? 'cheapest precision that keeps every calibration sample\'s top class and outputs within 1%' : 'no candidate met the target; the most precise was kept' }
+      : { mode: 'fixed', trials: [], reason: 'bits given explicitly' },
+    notes: program.notes,
     io: program.io,
     inputRange: {
       requested: program.requestedRange,

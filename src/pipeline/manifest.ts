@@ -3,6 +3,7 @@ import type { ScaleRecord } from '../quantize/program.js';
 import type { LayerCost } from '../lower/emit.js';
 import type { PtauInfo } from '../setup/ptau.js';
 import type { QuantizeOptions } from '../quantize/config.js';
+import type { PrecisionTrial } from '../quantize/precision.js';
 
 export const MANIFEST_FORMAT = 'zkinfer-build/1';
 
@@ -11,6 +12,9 @@ export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
   readonly onnx: { readonly sha256: string; readonly opset: number; readonly ops: readonly string[] };
   readonly options: QuantizeOptions;
+  readonly precision: { readonly mode: 'auto' | 'fixed'; readonly trials: readonly PrecisionTrial[]; readonly reason: string };
+  /** Graph transformations worth knowing (folded BatchNorm, dropped Softmax). */
+  readonly notes: readonly string[];
   readonly io: ModelIO;
   readonly inputRange: {
     readonly requested: readonly [number, number];

@@ -31,8 +31,20 @@ export interface TensorStats {
   max: number;
 }
 
+export interface Calibration {
+  /** Range of every tensor over the samples. */
+  readonly stats: Map<string, TensorStats>;
+  /** The float model's output for each sample. */
+  readonly outputs: Float64Array[];
+}
+
 /** Runs the float model on every sample and records each tensor's range. */
 export async function collectStats(bytes: Uint8Array, graph: Graph, samples: Float64Array[]): Promise<Map<string, TensorStats>> {
+  return (await calibrate(bytes, graph, samples)).stats;
+}
+
+export async function calibrate(bytes: Uint8Array, graph: Graph, samples: Float64Array[]): Promise<Calibration> {
+  const outputs: Float64Array[] = [];
   const model = await FloatModel.load(bytes, graph, true);
   const stats = new Map<string, TensorStats>();
   const note = (name: string, data: ArrayLike<number>) => {
@@ -46,10 +58,12 @@ export async function collectStats(bytes: Uint8Array, graph: Graph, samples: Flo
   try {
     for (const x of samples) {
       note(graph.input.name, x);
-      for (const [name, v] of await model.run(x)) note(name, v);
+      const r = await model.run(x);
+      for (const [name, v] of r) note(name, v);
+      outputs.push(r.get(graph.output.name)!);
     }
   } finally {
     await model.close();
   }
-  return stats;
+  return { stats, outputs };
 }

@@ -24,6 +24,13 @@ export interface QuantizeOptions {
   readonly rangeMargin: number;
   /** @defaultValue 'public' */
   readonly visibility: InputVisibility;
+  /**
+   * Search the precision ladder for the cheapest bits that keep the float
+   * model's top class and outputs on the calibration set; off when bits are
+   * given explicitly.
+   * @defaultValue true
+   */
+  readonly autoPrecision: boolean;
 }
 
 export const QUANTIZE_DEFAULTS: Readonly<QuantizeOptions> = Object.freeze({
@@ -32,10 +39,12 @@ export const QUANTIZE_DEFAULTS: Readonly<QuantizeOptions> = Object.freeze({
   inputRange: null,
   rangeMargin: 0.1,
   visibility: 'public',
+  autoPrecision: true,
 });
 
 export function quantizeOptions(partial: Partial<QuantizeOptions> = {}): QuantizeOptions {
-  const o = { ...QUANTIZE_DEFAULTS, ...partial };
+  const explicit = partial.activationBits !== undefined || partial.weightBits !== undefined;
+  const o = { ...QUANTIZE_DEFAULTS, autoPrecision: !explicit, ...partial };
   const intIn = (name: string, v: number, lo: number, hi: number) => {
     if (!Number.isInteger(v) || v < lo || v > hi) {
       throw new ZkinferError('USAGE', `${name} must be an integer in [${lo}, ${hi}], got ${v}`);

@@ -1,6 +1,7 @@
 export * from './program.js';
 export { quantize } from './quantize.js';
 export { QUANTIZE_DEFAULTS, quantizeOptions, type QuantizeOptions } from './config.js';
-export { parseCalibration, collectStats } from './calibration.js';
+export { parseCalibration, collectStats, calibrate } from './calibration.js';
+export { choosePrecision, PRECISION_LADDER, PRECISION_TOLERANCE, type PrecisionTrial } from './precision.js';
 export { FloatModel } from './float-model.js';
 export { runReference, argmax } from './reference.js';

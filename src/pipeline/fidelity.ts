@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import { importOnnx } from '../onnx/index.js';
+import { FloatModel, argmax, runReference, type Program } from '../quantize/index.js';
+import { flattenTensor, quantizeInput } from '../receipt/index.js';
+import { buildPath } from '../paths.js';
+import { ZkinferError } from '../errors.js';
+
+export interface FidelityReport {
+  readonly task: 'classification' | 'regression';
+  readonly cases: number;
+  /** Test inputs outside the circuit's input range: not provable, left out. */
+  readonly outOfRange: number;
+  readonly top1Agreement?: number;
+  readonly floatAccuracy?: number;
+  readonly integerAccuracy?: number;
+  readonly floatMse?: number;
+  readonly integerMse?: number;
+  readonly maxAbsError: number;
+}
+
+interface TestCase {
+  input: unknown;
+  label?: unknown;
+}
+
+function parseData(data: unknown): { task?: string; test: TestCase[] } {
+  const d = data as { task?: string; test?: unknown };
+  if (!d || typeof d !== 'object' || !Array.isArray(d.test) || d.test.length === 0) {
+    throw new ZkinferError('INPUT_INVALID', 'fidelity data must be an object with a non-empty "test" array of {input, label}');
+  }
+  return { task: d.task, test: d.test as TestCase[] };
+}
+
+/**
+ * Runs every test case through onnxruntime (float) and the integer reference
+ * (exactly what the circuit proves), and compares both with each other and
+ * with the labels.
+ */
+export async function fidelity(dir: string, data: unknown): Promise<FidelityReport> {
+  const { task, test } = parseData(data);
+  const onnx = fs.readFileSync(buildPath(dir, 'onnx'));
+  const program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8')) as Program;
+  const graph = importOnnx(onnx);
+  const model = await FloatModel.load(onnx, graph);
+  const isIndex = program.io.output.scale === 0 && program.outputForms.length === 1 && graph.nodes.at(-1)?.opType === 'ArgMax';
+  const classification = task ? task === 'classification' : program.outputForms.length > 1 || isIndex;
+  const top = (xs: ArrayLike<number>) => (isIndex ? xs[0] : argmax(xs));
+  let outOfRange = 0;
+  let agree = 0;
+  let floatRight = 0;
+  let intRight = 0;
+  let floatSq = 0;
+  let intSq = 0;
+  let maxAbs = 0;
+  let n = 0;
+  try {
+    for (const [i, t] of test.entries()) {
+      const x = flattenTensor(t.input, program.io.input.shape, `test[${i}].input`);
+      let q: bigint[];
+      try {
+        q = quantizeInput(program.io, x);
+      } catch {
+        outOfRange++;
+        continue;
+      }
+      n++;
+      const f = await model.output(x);
+      const g = runReference(program, q).output.map((v) => v / 2 ** program.io.output.scale);
+      g.forEach((v, j) => (maxAbs = Math.max(maxAbs, Math.abs(v - f[j]))));
+      const label = Array.isArray(t.label) ? Number(t.label[0]) : Number(t.label);
+      if (classification) {
+        if (top(g) === top(f)) agree++;
+        if (top(f) === label) floatRight++;
+        if (top(g) === label) intRight++;
+      } else {
+        floatSq += (f[0] - label) ** 2;
+        intSq += (g[0] - label) ** 2;
+      }
+    }
+  } finally {
+    await model.close();
+  }
+  const share = (k: number) => (n ? k / n : 0);
+  return classification
+    ? { task: 'classification', cases: n, outOfRange, top1Agreement: share(agree), floatAccuracy: share(floatRight), integerAccuracy: share(intRight), maxAbsError: maxAbs }
+    : { task: 'regression', cases: n, outOfRange, floatMse: share(floatSq), integerMse: share(intSq), maxAbsError: maxAbs };
+}
