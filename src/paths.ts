@@ -10,6 +10,8 @@ export const BUILD_FILES = {
   r1cs: 'circuit/model.r1cs',
   sym: 'circuit/model.sym',
   wasm: 'circuit/model_js/model.wasm',
+  /** circom's witness calculator, saved as CommonJS so ESM projects can load it. */
+  witnessCalculator: 'circuit/model_js/witness_calculator.cjs',
   zkey: 'model.zkey',
   vkey: 'verification_key.json',
 } as const;

@@ -79,6 +79,8 @@ export async function buildModel(
   }
 
   const stats = await timed(timings, 'compile', progress, () => runCircom(buildPath(outDir, 'circuitDir'), 'model.circom'));
+  const wc = buildPath(outDir, 'witnessCalculator');
+  fs.copyFileSync(wc.replace(/\.cjs$/, '.js'), wc);
   const info = await readR1csInfo(buildPath(outDir, 'r1cs'));
   const known = emitted.costs.reduce((s, c) => s + c.constraints, 0);
   const layers = [...emitted.costs, { node: program.outputNode, op: program.io.visibility === 'hashed' ? 'output+commitment' : 'output', outputs: program.outputForms.length, constraints: info.nConstraints - known, bits: { min: 0, max: 0 } }];

@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as snarkjs from 'snarkjs';
 import type { Program } from '../quantize/program.js';
 import { runReference } from '../quantize/reference.js';
 import type { Manifest } from '../pipeline/manifest.js';
+import path from 'node:path';
 import { buildPath } from '../paths.js';
 import {
   commitInputs, dequantize, flattenTensor, fromField, nest, quantizeInput, RECEIPT_FORMAT, sha256Hex, signalLayout, toField,
@@ -25,6 +27,12 @@ export interface ProveResult {
   readonly timings: { readonly witness: number; readonly prove: number };
 }
 
+const require = createRequire(import.meta.url);
+
+interface WitnessCalculator {
+  calculateWTNSBin(input: unknown, sanityCheck: boolean): Promise<Uint8Array>;
+}
+
 const randomSalt = (): bigint => BigInt(`0x${crypto.randomBytes(32).toString('hex')}`) % FIELD_PRIME;
 
 /**
@@ -35,7 +43,7 @@ export class ModelProver {
   private constructor(
     readonly manifest: Manifest,
     private readonly program: Program,
-    private readonly wasm: Uint8Array,
+    private readonly witnessCalc: WitnessCalculator,
     private readonly zkey: Uint8Array,
     readonly vkeyText: string,
   ) {}
@@ -48,7 +56,11 @@ export class ModelProver {
     };
     const manifest = JSON.parse(read('manifest').toString()) as Manifest;
     const program = JSON.parse(read('program').toString()) as Program;
-    return new ModelProver(manifest, program, read('wasm'), read('zkey'), read('vkey').toString());
+    read('witnessCalculator');
+    // Instantiated once: compiling a large witness wasm costs more than running it.
+    const builder = require(path.resolve(buildPath(dir, 'witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
+    const witnessCalc = await builder(read('wasm'));
+    return new ModelProver(manifest, program, witnessCalc, read('zkey'), read('vkey').toString());
   }
 
   get io() {
@@ -70,11 +82,11 @@ export class ModelProver {
 
     progress('witness…');
     const t0 = performance.now();
-    const wtns: { type: 'mem'; data?: Uint8Array } = { type: 'mem' };
+    let wtns: { type: 'mem'; data: Uint8Array };
     const witnessInput: Record<string, unknown> = { in: q.map((v) => toField(v).toString()) };
     if (hashed) witnessInput.salt = salt.toString();
     try {
-      await snarkjs.wtns.calculate(witnessInput, { type: 'mem', data: this.wasm }, wtns);
+      wtns = { type: 'mem', data: await this.witnessCalc.calculateWTNSBin(witnessInput, true) };
     } catch (e) {
       throw new ZkinferError('WITNESS_FAILED', `the circuit cannot be satisfied for this input: ${(e as Error).message.split('\n')[0]}`, false);
     }
