@@ -9,12 +9,21 @@ import { ModelProver } from '../src/prove/index.js';
 import { verifyReceipt } from '../src/verify/index.js';
 import { releaseCurve } from '../src/curve.js';
 
+import { writeDevPtau } from '../src/setup/dev-ptau.js';
+
 const [phase, onnxFile, dataFile, outDir, runsArg] = process.argv.slice(2);
-const data = JSON.parse(fs.readFileSync(dataFile, 'utf8'));
+const data = phase === 'ceremony' ? null : JSON.parse(fs.readFileSync(dataFile, 'utf8'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const report = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
 
-if (phase === 'build') {
+if (phase === 'ceremony') {
+  // argv: ceremony POWER - FILE
+  const power = Number(onnxFile);
+  const t0 = performance.now();
+  await writeDevPtau(outDir, power);
+  fs.rmSync(outDir);
+  report({ power, ms: Math.round(performance.now() - t0) });
+} else if (phase === 'build') {
   const t0 = performance.now();
   const m = await buildModel(fs.readFileSync(onnxFile), data, outDir, {}, (s) => process.stderr.write(`  ${s}\n`));
   report({ constraints: m.constraints.total, layers: m.constraints.layers, timings: m.timings, power: m.ceremony.power, totalMs: Math.round(performance.now() - t0) });

@@ -31,7 +31,9 @@ function child(args: string[]): Record<string, any> {
   return JSON.parse(last);
 }
 
-const models = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_MODELS;
+const args = process.argv.slice(2);
+const models = args.filter((a) => !a.startsWith('--')).length ? args.filter((a) => !a.startsWith('--')) : DEFAULT_MODELS;
+const ceremonyPowers = args.includes('--no-ceremony') ? [] : [14, 17];
 const previous = fs.existsSync(path.join(RESULTS, 'latest.json')) ? JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8')) : null;
 const results: Record<string, any> = {};
 for (const name of models) {
@@ -52,12 +54,20 @@ for (const name of models) {
   }
 }
 
+const ceremonies: Record<string, any> = {};
+for (const p of ceremonyPowers) {
+  process.stderr.write(`development ceremony 2^${p}\n`);
+  fs.mkdirSync(WORK, { recursive: true });
+  ceremonies[`2^${p}`] = child(['ceremony', String(p), '-', path.join(WORK, `ceremony-${p}.ptau`)]);
+}
+
 const s = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
-const delta = (name: string, now: number | undefined, pick: (r: any) => number | undefined) => {
-  const before = previous?.models?.[name] && !previous.models[name].error ? pick(previous.models[name]) : undefined;
+const change = (now: number | undefined, before: number | undefined) => {
   if (now === undefined || before === undefined || before === now) return '';
   return ` (${now > before ? '+' : ''}${(((now - before) / before) * 100).toFixed(0)}%)`;
 };
+const delta = (name: string, now: number | undefined, pick: (r: any) => number | undefined) =>
+  change(now, previous?.models?.[name] && !previous.models[name].error ? pick(previous.models[name]) : undefined);
 const rows = [['model', 'constraints', 'compile s', 'ceremony s', 'setup s', 'load s', 'witness ms', 'prove ms', 'verify ms', 'prove peak MB']];
 for (const [name, r] of Object.entries(results)) {
   if (r.error) {
@@ -83,7 +93,10 @@ for (const [name, r] of Object.entries(results)) {
   process.stdout.write(`\n${name} constraints by layer:\n`);
   for (const l of r.build.layers) process.stdout.write(`  ${l.op.padEnd(18)} ${String(l.constraints).padStart(8)}  ${l.node}\n`);
 }
+for (const [k, c] of Object.entries(ceremonies)) {
+  process.stdout.write(`\ndevelopment ceremony ${k}: ${s(c.ms)} s${change(c.ms, previous?.ceremonies?.[k]?.ms)} (peak ${c.peakRssMb} MB)\n`);
+}
 fs.mkdirSync(RESULTS, { recursive: true });
-const doc = { date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results };
+const doc = { date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results, ceremonies };
 fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
 fs.writeFileSync(path.join(RESULTS, `${doc.date.slice(0, 10)}.json`), `${JSON.stringify(doc, null, 2)}\n`);

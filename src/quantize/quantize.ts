@@ -32,6 +32,14 @@ interface LinearRows {
 
 /** Forms larger than this are materialized before composing further. */
 const MAX_FORM_TERMS = 8192;
+/**
+ * Composing a linear map over forms that are themselves sums multiplies the
+ * terms the circuit compiler has to handle. Past this factor (and size), the
+ * input is rescaled into signals first: a few constraints per element buy a
+ * circuit that compiles in minutes instead of hours.
+ */
+const MAX_COMPOSE_GROWTH = 2;
+const COMPOSE_TERMS_FLOOR = 20_000;
 
 const log2ceil = (m: number): number => Math.ceil(Math.log2(m));
 const attrInt = (n: GraphNode, name: string, dflt: number): number => {
@@ -175,15 +183,19 @@ class Quantizer {
    */
   private linear(node: GraphNode, inName: string, a: ActValue, rows: LinearRows, outShape: number[]): ActValue {
     const ws = this.weightScale(node.name, rows.w.flat());
+    const direct = rows.idx.reduce((n, r) => n + r.length, 0);
     const attempt = (x: ActValue): ActValue | null => {
       const scale = x.scale + ws;
       const forms: Form[] = [];
+      let terms = 0;
       for (let j = 0; j < rows.idx.length; j++) {
         const idx = rows.idx[j];
         const wq = rows.w[j].map((w) => Math.round(w * 2 ** ws));
         const b = rows.bias ? Math.round(rows.bias[j] * 2 ** scale) : 0;
         const f = combine(idx.map((i) => x.forms[i]), wq, b);
         if (x.raw && (f.idx.length > MAX_FORM_TERMS || formBounds(f, this.lo, this.hi).abs >= 2 ** (MAX_BITS - 1))) return null;
+        terms += f.idx.length;
+        if (x.raw && terms > COMPOSE_TERMS_FLOOR && terms > MAX_COMPOSE_GROWTH * direct) return null;
         forms.push(f);
       }
       return { kind: 'act', shape: outShape, scale, forms, raw: true, relu: false };

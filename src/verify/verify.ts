@@ -1,4 +1,4 @@
-import * as snarkjs from 'snarkjs';
+import { groth16Verify } from './groth16.js';
 import {
   commitInputs, dequantize, elementCount, flattenTensor, fromField, parseCanonical, parseReceipt,
   parseVerificationKey, quantizeInput, sha256Hex, signalLayout, VKEY_IO_FIELD,
@@ -35,7 +35,8 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
   const checked: string[] = [];
   let inputDisclosed = false;
   try {
-    if (receipt.model.vkeySha256 !== (await sha256Hex(vkeyText))) {
+    const vkeySha256 = await sha256Hex(vkeyText);
+    if (receipt.model.vkeySha256 !== vkeySha256) {
       reject('the receipt names another verification key (sha256 differs): it is for a different model');
     }
     if (receipt.model.onnxSha256 !== io.onnxSha256) reject('the receipt names another ONNX model than this key was made for');
@@ -104,7 +105,7 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
 
     let ok = false;
     try {
-      ok = await snarkjs.groth16.verify(vk, receipt.publicSignals, receipt.proof);
+      ok = await groth16Verify(vkeySha256, vk as never, signals, receipt.proof);
     } catch {
       ok = false;
     }
