@@ -130,6 +130,44 @@ function program(): Command {
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
+  cmd.command('serve')
+    .description('run the HTTP API on the Redis queue (REDIS_URL, default redis://127.0.0.1:6379)')
+    .option('--port <n>', 'port', intArg('--port'), 8080)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action(async (o) => {
+      const { serve } = await import('../server/run.js');
+      const s = await serve({ port: o.port, host: o.host });
+      await untilSignal(async () => s.close());
+    });
+
+  cmd.command('worker')
+    .description('run a prover worker on the Redis queues (REDIS_URL); any number, on any machine')
+    .option('--concurrency <n>', 'proofs at once', intArg('--concurrency'), 1)
+    .action(async (o) => {
+      const { worker } = await import('../server/run.js');
+      const w = await worker({ concurrency: o.concurrency });
+      await untilSignal(async () => w.close(Number(process.env.ZKINFER_SHUTDOWN_MS ?? 60_000)));
+    });
+
+  cmd.command('start')
+    .description('the API and one worker on the bundled example model (an in-process queue if Redis is unreachable)')
+    .option('--port <n>', 'port', intArg('--port'), 8080)
+    .action(async (o) => {
+      const { start } = await import('../server/run.js');
+      const s = await start(ROOT, { port: o.port });
+      process.stdout.write([
+        '',
+        `zkinfer API      ${s.url}  (queue: ${s.queue.kind === 'redis' ? 'Redis' : 'in-process, Redis unreachable'})`,
+        `API key          ${s.apiKey}`,
+        `example model    ${s.exampleModel}  (digits_mlp; GET ${s.url}/v1/models/${s.exampleModel})`,
+        `request a proof  curl -s -H 'authorization: Bearer ${s.apiKey}' -H 'content-type: application/json' \\`,
+        `                   -d @examples/digits_mlp/proof-request.json ${s.url}/v1/proofs`,
+        `API description  ${s.url}/openapi.json`,
+        '',
+      ].join('\n'));
+      await untilSignal(async () => s.close());
+    });
+
   cmd.command('demo')
     .description('compile the bundled example model (once), prove one input and verify the receipt')
     .option('--out <dir>', 'build directory for the example', path.join(ROOT, 'build', 'example'))
@@ -164,6 +202,21 @@ function program(): Command {
       }
     });
   return cmd;
+}
+
+/** Resolves on SIGTERM or SIGINT after running the shutdown (graceful, bounded). */
+function untilSignal(shutdown: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (sig: string) => {
+      log(`${sig}: shutting down`);
+      shutdown().then(resolve, (e) => {
+        log(`shutdown failed: ${(e as Error).message}`);
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,35 @@
+import type { CompileJobData, CompileResult, JobStatus, ProveJobData, ProveResult } from './jobs.js';
+
+export interface JobView<D, R> {
+  id: string;
+  status: JobStatus;
+  data: D;
+  result: R | null;
+  error: string | null;
+  attempts: number;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export type CompileView = JobView<CompileJobData, CompileResult>;
+export type ProveView = JobView<ProveJobData, ProveResult>;
+
+export type FinishedListener = (kind: 'compile' | 'prove', id: string) => void;
+
+/**
+ * What the API needs of a queue. BullQueue is the distributed one (Redis);
+ * LocalQueue runs jobs in this process, for a single machine without Redis.
+ */
+export interface JobQueue {
+  readonly kind: 'redis' | 'local';
+  addCompile(data: CompileJobData): Promise<void>;
+  addProve(data: ProveJobData): Promise<string>;
+  getCompile(id: string): Promise<CompileView | null>;
+  getProve(id: string): Promise<ProveView | null>;
+  listCompiles(limit: number): Promise<CompileView[]>;
+  /** Resolves when the job ends or after ms, whichever is first. */
+  waitProve(id: string, ms: number): Promise<void>;
+  onFinished(listener: FinishedListener): void;
+  counts(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}

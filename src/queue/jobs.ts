@@ -1,0 +1,58 @@
+import type { QuantizeOptions } from '../quantize/config.js';
+import type { Receipt } from '../receipt/receipt.js';
+
+/** Queue names: every Redis key BullMQ makes is under these. */
+export const QUEUES = Object.freeze({ compile: 'zkinfer-compile', prove: 'zkinfer-prove' });
+export const QUEUE_PREFIX = 'zkinfer';
+
+/** The build files a model's proofs need, by content hash. */
+export const ARTIFACT_FILES = ['onnx', 'program', 'manifest', 'r1cs', 'wasm', 'witnessCalculator', 'zkey', 'vkey'] as const;
+export type ArtifactName = (typeof ARTIFACT_FILES)[number];
+export type Artifacts = Record<ArtifactName, string>;
+
+export interface CompileJobData {
+  modelId: string;
+  name: string;
+  onnx: string;
+  calibration: string;
+  options: Partial<QuantizeOptions>;
+}
+
+export interface CompileResult {
+  artifacts: Artifacts;
+  summary: ModelSummary;
+}
+
+/** What the API shows of a compiled model. */
+export interface ModelSummary {
+  onnxSha256: string;
+  vkeySha256: string;
+  ops: readonly string[];
+  constraints: { total: number; layers: readonly { op: string; node: string; constraints: number }[] };
+  scales: readonly { tensor: string; role: string; scale: number; reason: string }[];
+  ceremony: { kind: string; power: number; note: string };
+  io: { inputShape: readonly number[]; outputShape: readonly number[]; visibility: string; inputRange: readonly [number, number] };
+}
+
+export interface ProveJobData {
+  modelId: string;
+  artifacts: Artifacts;
+  input: unknown;
+  disclose: boolean;
+  webhook: string | null;
+  /** When the API accepted the request, for queue overhead metrics. */
+  acceptedAt: number;
+}
+
+export interface ProveResult {
+  receipt: Receipt;
+  timings: { witness: number; prove: number; total: number };
+}
+
+/** Job states as the API reports them. */
+export type JobStatus = 'queued' | 'compiling' | 'witness' | 'proving' | 'done' | 'failed';
+
+export interface JobProgress {
+  phase: JobStatus;
+  at: number;
+}

@@ -1,0 +1,89 @@
+/** The API's OpenAPI description, served at /openapi.json. */
+const error = { $ref: '#/components/schemas/Error' };
+const json = (schema: object) => ({ 'application/json': { schema } });
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: 'error', content: json(error) }]));
+
+export const OPENAPI = Object.freeze({
+  openapi: '3.0.3',
+  info: {
+    title: 'zkinfer',
+    version: '0.1.0',
+    description: 'Zero-knowledge proofs of ONNX model inference. Upload a model, request proofs of its outputs, verify receipts.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+      JobStatus: { type: 'string', enum: ['queued', 'compiling', 'witness', 'proving', 'done', 'failed'] },
+      Receipt: { type: 'object', description: 'zkinfer-receipt/1: output, outputQuantized, outputScale, input (or null), inputQuantized, commitment, proof, publicSignals, system, model {onnxSha256, vkeySha256}' },
+      Model: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' }, name: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' }, error: { type: 'string' },
+          manifest: { type: 'object', description: 'ops, scales, constraints per layer, ceremony kind, input range' },
+          keys: { type: 'object', properties: { onnxSha256: { type: 'string' }, vkeySha256: { type: 'string' } } },
+        },
+      },
+      Proof: {
+        type: 'object',
+        properties: { id: { type: 'string' }, model: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' }, attempts: { type: 'integer' }, error: { type: 'string' }, receipt: { $ref: '#/components/schemas/Receipt' }, timings: { type: 'object' } },
+      },
+    },
+  },
+  paths: {
+    '/v1/models': {
+      post: {
+        summary: 'Upload an ONNX model with calibration data; starts a compile job',
+        security: [{ bearer: [] }],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object', required: ['onnx', 'calibration'],
+            properties: {
+              name: { type: 'string' },
+              onnx: { type: 'string', format: 'byte', description: 'the ONNX file, base64' },
+              calibration: { description: 'array of sample inputs, or {calibration: [...]}' },
+              options: { type: 'object', properties: { visibility: { type: 'string', enum: ['public', 'hashed'] }, inputRange: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, activationBits: { type: 'integer' }, weightBits: { type: 'integer' } } },
+            },
+          }),
+        },
+        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 413, 422, 429) },
+      },
+      get: { summary: 'List models', responses: { 200: { description: 'models', content: json({ type: 'object', properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } }) } } },
+    },
+    '/v1/models/{id}': {
+      get: { summary: 'Model status, manifest and key hashes', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'model', content: json({ $ref: '#/components/schemas/Model' }) }, ...errors(404) } },
+    },
+    '/v1/models/{id}/verification-key': {
+      get: { summary: 'The Groth16 verification key (with the model interface embedded)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'verification key' }, ...errors(404, 409) } },
+    },
+    '/v1/proofs': {
+      post: {
+        summary: 'Request a proof of one inference',
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: json({ type: 'object', required: ['model', 'input'], properties: { model: { type: 'string' }, input: { description: 'nested array in the model input shape' }, disclose: { type: 'boolean', default: true }, webhook: { type: 'string', format: 'uri', description: 'called once with the proof when it is done or failed' } } }) },
+        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 404, 409, 413, 422, 429) },
+      },
+    },
+    '/v1/proofs/{id}': {
+      get: {
+        summary: 'Proof status; the receipt when done',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 60 }, description: 'long-poll up to this many seconds for the job to end' }],
+        responses: { 200: { description: 'proof', content: json({ $ref: '#/components/schemas/Proof' }) }, ...errors(400, 404) },
+      },
+    },
+    '/v1/verify': {
+      post: {
+        summary: 'Verify a receipt, or a proof and public signals for a model. Open to anyone.',
+        requestBody: { required: true, content: json({ oneOf: [{ type: 'object', required: ['receipt'], properties: { receipt: { $ref: '#/components/schemas/Receipt' } } }, { type: 'object', required: ['proof', 'publicSignals', 'model'], properties: { proof: { type: 'object' }, publicSignals: { type: 'array', items: { type: 'string' } }, model: { type: 'string' } } }] }) },
+        responses: { 200: { description: 'result', content: json({ type: 'object', properties: { valid: { type: 'boolean' }, reason: { type: 'string' } } }) }, ...errors(400, 404, 413) },
+      },
+    },
+    '/v1/artifacts/{hash}': {
+      get: { summary: 'A build artifact by sha256 (for workers)', security: [{ bearer: [] }], responses: { 200: { description: 'bytes' }, ...errors(401, 404) } },
+      put: { summary: 'Store a build artifact; the body must hash to the id', security: [{ bearer: [] }], responses: { 201: { description: 'stored' }, ...errors(400, 401) } },
+    },
+    '/healthz': { get: { summary: 'Liveness and Redis reachability', responses: { 200: { description: 'ok' }, 503: { description: 'Redis unreachable' } } } },
+    '/metrics': { get: { summary: 'Prometheus metrics: jobs by state, queue depth, phase durations', responses: { 200: { description: 'text exposition format' } } } },
+  },
+});

@@ -1,0 +1,154 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { Redis } from 'ioredis';
+import { createApp } from './app.js';
+import { serverConfig, type ServerConfig } from './config.js';
+import { connectRedis, connectionFromUrl, DEFAULT_REDIS_URL } from './redis.js';
+import { BullQueue } from '../queue/bull-queue.js';
+import { LocalQueue } from '../queue/local-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { DirStore } from '../store/store.js';
+import { runCompileJob } from '../jobs/compile-job.js';
+import { runProveJob } from '../jobs/prove-job.js';
+import { startWorker, type RunningWorker } from '../../prover/worker.js';
+import { releaseCurve } from '../curve.js';
+
+export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
+export function logger(name: string): Log {
+  const l = pino({ name, base: { pid: process.pid } });
+  return (msg, fields = {}) => l.info(fields, msg);
+}
+
+const keysFromEnv = (): string[] => (process.env.ZKINFER_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
+async function listen(app: import('express').Express, config: ServerConfig): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.port, config.host, () => {
+      const a = server.address();
+      const port = typeof a === 'object' && a ? a.port : config.port;
+      resolve({ server, url: `http://${config.host}:${port}` });
+    });
+    server.on('error', reject);
+  });
+}
+
+/** The API on a Redis-backed queue. Never falls back: no Redis, no start. */
+export async function serve(partial: Partial<ServerConfig> & { redisUrl?: string } = {}, log: Log = logger('zkinfer-api')): Promise<RunningServer> {
+  const redisUrl = partial.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const config = serverConfig({ apiKeys: keysFromEnv(), workerToken: process.env.ZKINFER_WORKER_TOKEN ?? null, ...(process.env.ZKINFER_STORE_DIR ? { storeDir: process.env.ZKINFER_STORE_DIR } : {}), ...partial });
+  (await connectRedis(redisUrl)).disconnect();
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  const queue = new BullQueue(connectionFromUrl(redisUrl), process.env.ZKINFER_QUEUE_PREFIX);
+  await queue.ready();
+  const { app } = createApp({ config, queue, store: new DirStore(config.storeDir), redis, log, prefix: process.env.ZKINFER_QUEUE_PREFIX });
+  const { server, url } = await listen(app, config);
+  log('api listening', { url, queue: 'redis', redis: redisUrl, keys: config.apiKeys.length });
+  return {
+    url, server, queue,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export interface WorkerRun {
+  storeDir?: string;
+  workDir?: string;
+  redisUrl?: string;
+  concurrency?: number;
+  lockDuration?: number;
+  stalledInterval?: number;
+}
+
+/** A prover worker on the Redis queues. Never falls back. */
+export async function worker(o: WorkerRun = {}, log: Log = logger('zkinfer-worker')): Promise<RunningWorker> {
+  const redisUrl = o.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  (await connectRedis(redisUrl)).disconnect();
+  const w = await startWorker({
+    connection: connectionFromUrl(redisUrl),
+    storeDir: o.storeDir ?? process.env.ZKINFER_STORE_DIR ?? serverConfig().storeDir,
+    workDir: o.workDir ?? process.env.ZKINFER_WORK_DIR ?? serverConfig().workDir,
+    apiUrl: process.env.ZKINFER_API_URL ?? null,
+    token: process.env.ZKINFER_WORKER_TOKEN ?? null,
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+    ...(o.lockDuration ? { lockDuration: o.lockDuration } : {}),
+    ...(o.stalledInterval ? { stalledInterval: o.stalledInterval } : {}),
+    ...(process.env.ZKINFER_QUEUE_PREFIX ? { prefix: process.env.ZKINFER_QUEUE_PREFIX } : {}),
+    ...(process.env.ZKINFER_LOCK_MS ? { lockDuration: Number(process.env.ZKINFER_LOCK_MS), stalledInterval: Math.max(500, Number(process.env.ZKINFER_LOCK_MS) / 2) } : {}),
+    log,
+  });
+  log('worker ready', { redis: redisUrl });
+  return w;
+}
+
+/**
+ * npm start: the API and one worker on this machine, with the bundled example
+ * model submitted (compiled once, then reused from the store). Without Redis
+ * it says so and runs jobs in process instead.
+ */
+export async function start(root: string, partial: Partial<ServerConfig> = {}, log: Log = logger('zkinfer')): Promise<RunningServer & { exampleModel: string; apiKey: string }> {
+  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const apiKey = keysFromEnv()[0] ?? `dev-${crypto.randomBytes(12).toString('hex')}`;
+  const config = serverConfig({
+    apiKeys: [apiKey, ...keysFromEnv().slice(1)],
+    storeDir: path.join(root, 'build', 'service', 'store'),
+    workDir: path.join(root, 'build', 'service', 'work'),
+    ...partial,
+  });
+  const store = new DirStore(config.storeDir);
+  let redis: Redis | null = null;
+  let queue: JobQueue;
+  let w: RunningWorker | null = null;
+  try {
+    (await connectRedis(redisUrl)).disconnect();
+    redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+    const bull = new BullQueue(connectionFromUrl(redisUrl));
+    await bull.ready();
+    queue = bull;
+    w = await startWorker({ connection: connectionFromUrl(redisUrl), storeDir: config.storeDir, workDir: config.workDir, log });
+  } catch (e) {
+    log(`Redis is not reachable at ${redisUrl} (${(e as Error).message}); running with an in-process queue on this machine only`);
+    queue = new LocalQueue({
+      compile: (data, phase) => (phase('compiling'), runCompileJob(data, store, config.workDir, () => {})),
+      prove: (data, phase) => runProveJob(data, store, path.join(config.workDir, 'models'), phase),
+    });
+  }
+  const { app } = createApp({ config, queue, store, redis, log });
+  const { server, url } = await listen(app, config);
+
+  const ex = path.join(root, 'examples', 'digits_mlp');
+  const onnx = fs.readFileSync(path.join(ex, 'model.onnx'));
+  const calibration = JSON.parse(fs.readFileSync(path.join(ex, 'calibration.json'), 'utf8'));
+  const res = await fetch(`${url}/v1/models`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify({ name: 'digits_mlp', onnx: onnx.toString('base64'), calibration }),
+  });
+  const { id: exampleModel } = (await res.json()) as { id: string };
+  log('ready', { url, queue: queue.kind, exampleModel, apiKey, openapi: `${url}/openapi.json` });
+  return {
+    url, server, queue, exampleModel, apiKey,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await w?.close(30_000);
+      await queue.close();
+      redis?.disconnect();
+      await releaseCurve();
+    },
+  };
+}
