@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { QUEUE_PREFIX, QUEUES } from '../src/queue/jobs.js';
@@ -46,6 +47,8 @@ export async function startWorker(opts: Partial<WorkerOptions> & Pick<WorkerOpti
   if (o.token) process.env.ZKINFER_WORKER_TOKEN = o.token;
   const tsx = import.meta.resolve('tsx');
   const common = {
+    // Recorded on each job it takes (job.processedBy).
+    name: `${os.hostname()}:${process.pid}`,
     connection: o.connection,
     prefix: o.prefix,
     lockDuration: o.lockDuration,
