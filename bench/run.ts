@@ -34,6 +34,9 @@ function child(args: string[]): Record<string, any> {
 const args = process.argv.slice(2);
 const models = args.filter((a) => !a.startsWith('--')).length ? args.filter((a) => !a.startsWith('--')) : DEFAULT_MODELS;
 const ceremonyPowers = args.includes('--no-ceremony') ? [] : [14, 17];
+const withService = !args.includes('--no-service');
+/** Reuse an existing build in build/bench/NAME (its manifest's timings are reported). */
+const reuse = args.includes('--reuse');
 const previous = fs.existsSync(path.join(RESULTS, 'latest.json')) ? JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8')) : null;
 const results: Record<string, any> = {};
 for (const name of models) {
@@ -45,7 +48,13 @@ for (const name of models) {
   const out = path.join(WORK, name);
   process.stderr.write(`${name}: build\n`);
   try {
-    const build = child(['build', files[0], files[1], out]);
+    const manifestFile = path.join(out, 'manifest.json');
+    const build = reuse && fs.existsSync(manifestFile)
+      ? (() => {
+        const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+        return { constraints: m.constraints.total, layers: m.constraints.layers, timings: m.timings, power: m.ceremony.power, reused: true };
+      })()
+      : child(['build', files[0], files[1], out]);
     process.stderr.write(`${name}: prove\n`);
     const prove = child(['prove', files[0], files[1], out, '5']);
     results[name] = { build, prove };
@@ -59,6 +68,14 @@ for (const p of ceremonyPowers) {
   process.stderr.write(`development ceremony 2^${p}\n`);
   fs.mkdirSync(WORK, { recursive: true });
   ceremonies[`2^${p}`] = child(['ceremony', String(p), '-', path.join(WORK, `ceremony-${p}.ptau`)]);
+}
+
+let service: Record<string, any> | null = null;
+if (withService) {
+  process.stderr.write('service: verify latency, queue overhead, throughput\n');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), path.join(ROOT, 'bench', 'service.ts')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  service = last.startsWith('{') ? JSON.parse(last) : { error: `exit ${r.status}` };
 }
 
 const s = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
@@ -96,7 +113,8 @@ for (const [name, r] of Object.entries(results)) {
 for (const [k, c] of Object.entries(ceremonies)) {
   process.stdout.write(`\ndevelopment ceremony ${k}: ${s(c.ms)} s${change(c.ms, previous?.ceremonies?.[k]?.ms)} (peak ${c.peakRssMb} MB)\n`);
 }
+if (service) process.stdout.write(`\nservice (digits_mlp, loopback): ${JSON.stringify(service)}\n`);
 fs.mkdirSync(RESULTS, { recursive: true });
-const doc = { date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results, ceremonies };
+const doc = { service, date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results, ceremonies };
 fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
 fs.writeFileSync(path.join(RESULTS, `${doc.date.slice(0, 10)}.json`), `${JSON.stringify(doc, null, 2)}\n`);

@@ -12,10 +12,11 @@ type Point = Uint8Array;
 interface Prepared {
   ic0: Point;
   ic: Uint8Array;
-  alpha1: Point;
-  beta2: Point;
-  gamma2: Point;
-  delta2: Point;
+  /** e(alpha, beta): the same for every proof under this key. */
+  alphaBeta: Uint8Array;
+  /** gamma and delta in G2, prepared for Miller loops once. */
+  gamma2: Uint8Array;
+  delta2: Uint8Array;
   nPublic: number;
 }
 
@@ -44,10 +45,9 @@ async function prepare(key: string, vk: VkJson): Promise<Prepared> {
   const p: Prepared = {
     ic0: c.G1.fromObject(big(vk.IC[0])),
     ic,
-    alpha1: c.G1.fromObject(big(vk.vk_alpha_1)),
-    beta2: c.G2.fromObject(big(vk.vk_beta_2)),
-    gamma2: c.G2.fromObject(big(vk.vk_gamma_2)),
-    delta2: c.G2.fromObject(big(vk.vk_delta_2)),
+    alphaBeta: c.pairing(c.G1.fromObject(big(vk.vk_alpha_1)), c.G2.fromObject(big(vk.vk_beta_2))),
+    gamma2: c.prepareG2(c.G2.toJacobian(c.G2.fromObject(big(vk.vk_gamma_2)))),
+    delta2: c.prepareG2(c.G2.toJacobian(c.G2.fromObject(big(vk.vk_delta_2)))),
     nPublic: vk.nPublic,
   };
   if (cache.size > 64) cache.clear();
@@ -83,5 +83,13 @@ export async function groth16Verify(key: string, vk: VkJson, signals: readonly b
     for (let b = 0; b < c.Fr.n8; b++, v >>= 8n) w[i * c.Fr.n8 + b] = Number(v & 0xffn);
   });
   const cpub = c.G1.add(await c.G1.multiExpAffine(p.ic, w), p.ic0);
-  return c.pairingEq(c.G1.neg(piA), piB, cpub, p.gamma2, piC, p.delta2, p.alpha1, p.beta2);
+  // Groth16: e(A, B) = e(alpha, beta) · e(cpub, gamma) · e(C, delta). Checked as
+  // FE(ML(-A, B) · ML(cpub, gamma) · ML(C, delta)) · e(alpha, beta) = 1, with
+  // e(alpha, beta) and the G2 preparations of gamma and delta cached per key.
+  const g1 = (x: Point) => c.prepareG1(c.G1.toJacobian(x));
+  let ml = c.millerLoop(g1(c.G1.neg(piA)), c.prepareG2(c.G2.toJacobian(piB)));
+  ml = c.Gt.mul(ml, c.millerLoop(g1(cpub), p.gamma2));
+  ml = c.Gt.mul(ml, c.millerLoop(g1(piC), p.delta2));
+  const lhs = c.finalExponentiation(ml);
+  return c.Gt.eq(c.Gt.mul(lhs, p.alphaBeta), c.Gt.one);
 }
