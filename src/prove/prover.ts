@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as snarkjs from 'snarkjs';
+import { Groth16Prover } from './groth16-prover.js';
 import type { Program } from '../quantize/program.js';
 import { runReference } from '../quantize/reference.js';
 import type { Manifest } from '../pipeline/manifest.js';
@@ -44,7 +44,7 @@ export class ModelProver {
     readonly manifest: Manifest,
     private readonly program: Program,
     private readonly witnessCalc: WitnessCalculator,
-    private readonly zkey: Uint8Array,
+    private readonly groth16: Groth16Prover,
     readonly vkeyText: string,
   ) {}
 
@@ -60,7 +60,7 @@ export class ModelProver {
     // Instantiated once: compiling a large witness wasm costs more than running it.
     const builder = require(path.resolve(buildPath(dir, 'witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
     const witnessCalc = await builder(read('wasm'));
-    return new ModelProver(manifest, program, witnessCalc, read('zkey'), read('vkey').toString());
+    return new ModelProver(manifest, program, witnessCalc, await Groth16Prover.load(read('zkey')), read('vkey').toString());
   }
 
   get io() {
@@ -82,11 +82,11 @@ export class ModelProver {
 
     progress('witness…');
     const t0 = performance.now();
-    let wtns: { type: 'mem'; data: Uint8Array };
+    let wtns: Uint8Array;
     const witnessInput: Record<string, unknown> = { in: q.map((v) => toField(v).toString()) };
     if (hashed) witnessInput.salt = salt.toString();
     try {
-      wtns = { type: 'mem', data: await this.witnessCalc.calculateWTNSBin(witnessInput, true) };
+      wtns = await this.witnessCalc.calculateWTNSBin(witnessInput, true);
     } catch (e) {
       throw new ZkinferError('WITNESS_FAILED', `the circuit cannot be satisfied for this input: ${(e as Error).message.split('\n')[0]}`, false);
     }
@@ -95,7 +95,7 @@ export class ModelProver {
 
     progress('proof…');
     const t1 = performance.now();
-    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: this.zkey }, wtns);
+    const { proof, publicSignals } = await this.groth16.prove(wtns);
     const tProve = performance.now() - t1;
     progress(`proof done in ${(tProve / 1000).toFixed(2)} s`);
 

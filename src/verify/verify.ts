@@ -17,6 +17,18 @@ export interface VerifyResult {
 }
 
 class Rejected extends Error {}
+
+/** Parsed keys and their hashes, by key text: a service verifies many receipts per key. */
+const keys = new Map<string, { vk: ReturnType<typeof parseVerificationKey>; sha: string }>();
+async function key(text: string) {
+  let k = keys.get(text);
+  if (!k) {
+    k = { vk: parseVerificationKey(text), sha: await sha256Hex(text) };
+    if (keys.size >= 32) keys.clear();
+    keys.set(text, k);
+  }
+  return k;
+}
 const reject = (reason: string): never => {
   throw new Rejected(reason);
 };
@@ -30,12 +42,11 @@ const reject = (reason: string): never => {
  */
 export async function verifyReceipt(receiptData: unknown, vkeyText: string): Promise<VerifyResult> {
   const receipt: Receipt = parseReceipt(receiptData);
-  const vk = parseVerificationKey(vkeyText);
+  const { vk, sha: vkeySha256 } = await key(vkeyText);
   const io = vk[VKEY_IO_FIELD];
   const checked: string[] = [];
   let inputDisclosed = false;
   try {
-    const vkeySha256 = await sha256Hex(vkeyText);
     if (receipt.model.vkeySha256 !== vkeySha256) {
       reject('the receipt names another verification key (sha256 differs): it is for a different model');
     }
