@@ -115,6 +115,7 @@ for (const [k, c] of Object.entries(ceremonies)) {
 }
 if (service) process.stdout.write(`\nservice (digits_mlp, loopback): ${JSON.stringify(service)}\n`);
 fs.mkdirSync(RESULTS, { recursive: true });
-const doc = { service, date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results, ceremonies };
+// Parts not measured this run keep their previous figures.
+const doc = { service: service ?? previous?.service ?? null, date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results, ceremonies: Object.keys(ceremonies).length ? ceremonies : previous?.ceremonies ?? {} };
 fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
 fs.writeFileSync(path.join(RESULTS, `${doc.date.slice(0, 10)}.json`), `${JSON.stringify(doc, null, 2)}\n`);

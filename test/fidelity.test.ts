@@ -57,7 +57,7 @@ describe('fidelity', () => {
 });
 
 describe('precision search', () => {
-  it('picks the cheapest ladder step that keeps every calibration top-1 and 1% output error, and records why', async () => {
+  it('picks the cheapest ladder step that keeps every calibration top-1 and 0.5% output error, and records why', async () => {
     const m: Manifest = loadJson(buildPath(dir, 'manifest'));
     expect(m.precision.mode).toBe('auto');
     const last = m.precision.trials.at(-1)!;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { importOnnx } from '../onnx/index.js';
-import { calibrate, choosePrecision, parseCalibration, quantize, quantizeOptions, type PrecisionTrial, type QuantizeOptions } from '../quantize/index.js';
+import { calibrate, choosePrecision, parseCalibration, quantize, quantizeOptions, PRECISION_TOLERANCE, type PrecisionTrial, type QuantizeOptions } from '../quantize/index.js';
 import { emitCircuit } from '../lower/index.js';
 import { runCircom } from '../compile/circom.js';
 import { devPtau, publicPtau, requiredPower, type PtauInfo } from '../setup/ptau.js';
@@ -101,7 +101,7 @@ export async function buildModel(
     onnx: { sha256: onnxSha256, opset: graph.opset, ops: [...new Set(graph.nodes.map((n) => n.opType))] },
     options: trials.length ? { ...options, activationBits: trials[trials.length - 1].activationBits, weightBits: trials[trials.length - 1].weightBits } : options,
     precision: trials.length
-      ? { mode: 'auto', trials, reason: trials[trials.length - 1].accepted ? 'cheapest precision that keeps every calibration sample\'s top class and outputs within 1%' : 'no candidate met the target; the most precise was kept' }
+      ? { mode: 'auto', trials, reason: trials[trials.length - 1].accepted ? `cheapest precision that keeps every calibration sample's top class and outputs within ${PRECISION_TOLERANCE * 100}%` : 'no candidate met the target; the most precise was kept' }
       : { mode: 'fixed', trials: [], reason: 'bits given explicitly' },
     notes: program.notes,
     io: program.io,

@@ -11,7 +11,7 @@ export const PRECISION_LADDER: ReadonlyArray<readonly [number, number]> = Object
 ] as const);
 
 /** Largest output error allowed on the calibration set, as a share of the largest output. */
-export const PRECISION_TOLERANCE = 0.01;
+export const PRECISION_TOLERANCE = 0.005;
 
 export interface PrecisionTrial {
   readonly activationBits: number;
