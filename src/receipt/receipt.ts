@@ -8,7 +8,9 @@ export const RECEIPT_FORMAT = 'zkinfer-receipt/1';
 export const VKEY_IO_FIELD = 'zkinfer';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
-const nested: z.ZodType<unknown> = z.lazy(() => z.union([z.number(), z.array(nested)]));
+/** A number or nested arrays of numbers; checked by hand, a recursive zod union is slow on image-sized inputs. */
+const isNested = (v: unknown): boolean => typeof v === 'number' || (Array.isArray(v) && v.every(isNested));
+const nested = z.custom<unknown>(isNested, 'expected a number or nested arrays of numbers');
 const intString = z.string().regex(/^-?(0|[1-9][0-9]*)$/, 'expected a decimal integer string');
 
 const proofSchema = z.object({
