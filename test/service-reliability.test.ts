@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job, Queue } from 'bullmq';
-import { startService, call, uploadModel, waitProof, REDIS_URL, type TestService } from './helpers/service.js';
+import { startService, call, uploadModel, waitProof, REDIS_URL, API_KEY, type TestService } from './helpers/service.js';
 import { fixture, loadJson } from './helpers/builds.js';
 import { verifyReceipt } from '../src/verify/index.js';
 import { connectionFromUrl } from '../src/server/redis.js';
@@ -107,6 +107,30 @@ describe('reliability against a real Redis', () => {
     } finally {
       await q.close();
     }
+  });
+
+  it('a worker with its own empty store fetches the artifacts from the API by hash and proves', async () => {
+    const remoteStore = `${svc.env.ZKINFER_WORK_DIR}-remote-store`;
+    const remote = await svc.startWorker({ ZKINFER_STORE_DIR: remoteStore, ZKINFER_WORK_DIR: `${svc.env.ZKINFER_WORK_DIR}-remote`, ZKINFER_API_URL: svc.url, ZKINFER_WORKER_TOKEN: API_KEY });
+    for (const p of svc.workers.filter((x) => x !== remote && x.exitCode === null && x.signalCode === null)) {
+      p.kill('SIGTERM');
+      await new Promise((r) => p.once('exit', r));
+    }
+    const r = await call(`${svc.url}/v1/proofs`, 'POST', { model: mlpModel, input: mlp.test[7].input });
+    const done = await waitProof(svc.url, r.json.id, 120);
+    expect(done.status, done.error).toBe('done');
+    const v = await verifyReceipt(done.receipt, await vkeyText(mlpModel));
+    expect(v.valid, v.reason).toBe(true);
+    // The zkey arrived in the remote store under its hash.
+    const compileQ = new Queue(QUEUES.compile, { connection: connectionFromUrl(REDIS_URL), prefix: svc.prefix });
+    const artifacts = ((await Job.fromId(compileQ, mlpModel))!.returnvalue as { artifacts: Record<string, string> }).artifacts;
+    await compileQ.close();
+    expect(await new DirStore(remoteStore).has(artifacts.zkey)).toBe(true);
+    remote.kill('SIGTERM');
+    await new Promise((res) => remote.once('exit', res));
+    // An artifact whose bytes do not hash to its id is refused by the API.
+    const bad = await fetch(`${svc.url}/v1/artifacts/${artifacts.zkey}`, { method: 'PUT', body: 'not the key', headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(bad.status).toBe(400);
   });
 
   it('SIGTERM lets the running proof finish, then the worker exits', async () => {
