@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { buildBn128 } from 'ffjavascript';
 import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
+import { wasmAlloc as alloc, type ThreadManager } from '../wasm-memory.js';
 
 /**
  * Groth16 prover with the proving key parsed once and kept in memory.
@@ -32,24 +33,6 @@ function sections(buf: Uint8Array, magic: string): Map<number, Uint8Array> {
   return out;
 }
 
-interface ThreadManager {
-  alloc(n: number): number;
-  u8: Uint8Array;
-  u32: Uint32Array;
-  memory: WebAssembly.Memory;
-  instance: { exports: Record<string, (...a: number[]) => number> };
-}
-
-function alloc(tm: ThreadManager, bytes: number): number {
-  const need = ((tm.u32[0] + 7) & ~7) + bytes + (1 << 22);
-  if (need > tm.memory.buffer.byteLength) {
-    tm.memory.grow(Math.ceil((need - tm.memory.buffer.byteLength) / 65536));
-    tm.u8 = new Uint8Array(tm.memory.buffer);
-    tm.u32 = new Uint32Array(tm.memory.buffer);
-  }
-  while (tm.u32[0] & 7) tm.u32[0]++;
-  return tm.alloc(bytes);
-}
 
 let qapCurveP: Promise<Curve> | null = null;
 

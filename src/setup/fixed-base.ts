@@ -6,32 +6,14 @@
  * a plain double-and-add.
  */
 
-export type GroupName = 'G1' | 'G2';
+import { wasmAlloc as alloc, type ThreadManager } from '../wasm-memory.js';
 
-interface ThreadManager {
-  alloc(n: number): number;
-  u8: Uint8Array;
-  u32: Uint32Array;
-  memory: WebAssembly.Memory;
-  instance: { exports: Record<string, (...a: number[]) => number> };
-}
+export type GroupName = 'G1' | 'G2';
 
 interface WasmCurve {
   tm: ThreadManager;
   G1: { F: { n8: number } };
   G2: { F: { n8: number } };
-}
-
-/** ffjavascript's wasm memory starts small and its alloc never grows it. */
-function alloc(tm: ThreadManager, bytes: number): number {
-  // Headroom above the allocation: batch conversions use free memory as scratch.
-  const need = ((tm.u32[0] + 3) & ~3) + bytes + (1 << 22);
-  if (need > tm.memory.buffer.byteLength) {
-    tm.memory.grow(Math.ceil((need - tm.memory.buffer.byteLength) / 65536));
-    tm.u8 = new Uint8Array(tm.memory.buffer);
-    tm.u32 = new Uint32Array(tm.memory.buffer);
-  }
-  return tm.alloc(bytes);
 }
 
 export class FixedBase {
