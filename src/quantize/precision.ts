@@ -7,7 +7,7 @@ import { quantizeInput } from '../receipt/io.js';
 
 /** Candidate (activation bits, weight bits), cheapest first. */
 export const PRECISION_LADDER: ReadonlyArray<readonly [number, number]> = Object.freeze([
-  [8, 8], [9, 9], [10, 10], [12, 12], [14, 14],
+  [8, 8], [9, 9], [9, 10], [10, 10], [12, 12], [14, 14],
 ] as const);
 
 /** Largest output error allowed on the calibration set, as a share of the largest output. */
