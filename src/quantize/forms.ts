@@ -3,7 +3,6 @@ import type { Form } from './program.js';
 export const signalForm = (i: number): Form => ({ idx: [i], w: [1], c: 0 });
 export const constForm = (c: number): Form => ({ idx: [], w: [], c });
 
-export const isSignal = (f: Form): boolean => f.idx.length === 1 && f.w[0] === 1 && f.c === 0;
 
 /** Σ_k coef[k] * forms[k] + c, merging repeated signals; zero terms dropped. */
 export function combine(forms: readonly Form[], coef: ArrayLike<number>, c: number): Form {

@@ -65,21 +65,21 @@ export interface ScaleRecord {
   readonly reason: string;
 }
 
-/** Constraint cost of a gadget in the compiled circuit (--O2). */
-export function gadgetCost(g: Gadget): number {
+/** ArgMax over n values: n-1 comparisons of nb bits, each selecting value and index. */
+export const argmaxCost = (n: number, nb: number): number => (n - 1) * (nb + 2) - 1;
+
+/** Constraint cost of a gadget in the compiled circuit (--O2); `operands` counts ArgMax's inputs. */
+export function gadgetCost(g: Gadget, operands = 1): number {
   switch (g.kind) {
     case 'const': return 0;
     case 'rescale-relu': return g.nb + 1;
     case 'rescale': return g.nb;
     case 'max': return g.nb + 1;
-    case 'argmax': return NaN; // depends on the input count: see argmaxCost
+    case 'argmax': return argmaxCost(operands, g.nb);
     default: return g satisfies never;
   }
 }
 
-/** ArgMax over n values: n-1 comparisons of nb bits, each selecting value and index. */
-export const argmaxCost = (n: number, nb: number): number => (n - 1) * (nb + 2) - 1;
-
 export function layerCostOf(l: Layer): number {
-  return l.gadgets.reduce((s, g) => s + (g.kind === 'argmax' ? argmaxCost(l.forms.length, g.nb) : gadgetCost(g)), 0);
+  return l.gadgets.reduce((s, g) => s + gadgetCost(g, l.forms.length), 0);
 }

@@ -392,19 +392,20 @@ class Quantizer {
 
   /** Brings act and constant operands to one scale (exact: scales only go up). */
   private aligned(node: GraphNode, names: readonly string[]): { vals: ActValue[]; scale: number } {
-    const raw = names.map((n) => this.values.get(n));
-    const acts = raw.filter((v): v is ActValue => v?.kind === 'act').map((v) => (v.relu ? this.materialize(node.name, node.inputs[0], v, true) : v));
+    const inputs = names.map((n) => {
+      const v = this.values.get(n);
+      if (!v) throw new ZkinferError('ONNX_INVALID', `node "${node.name}" reads "${n}", which is not available`);
+      return v.kind === 'act' ? this.act(n, node) : v;
+    });
+    const acts = inputs.filter((v): v is ActValue => v.kind === 'act');
     if (acts.length === 0) throw new ZkinferError('ONNX_UNSUPPORTED', `node "${node.name}" (${node.opType}) has only constant inputs`);
     const scale = Math.max(...acts.map((a) => a.scale));
-    let ai = 0;
-    const vals = raw.map((v, i) => {
-      if (!v) throw new ZkinferError('ONNX_INVALID', `node "${node.name}" reads "${names[i]}", which is not available`);
+    const vals = inputs.map((v): ActValue => {
       if (v.kind === 'const') {
-        return { kind: 'act', shape: [...v.t.dims], scale, raw: false, relu: false, forms: Array.from(v.t.data, (x) => constForm(Math.round(x * 2 ** scale))) } as ActValue;
+        return { kind: 'act', shape: [...v.t.dims], scale, raw: false, relu: false, forms: Array.from(v.t.data, (x) => constForm(Math.round(x * 2 ** scale))) };
       }
-      const a = acts[ai++];
-      const k = 2 ** (scale - a.scale);
-      return k === 1 ? a : { ...a, scale, forms: a.forms.map((f) => combine([f], [k], 0)) };
+      const k = 2 ** (scale - v.scale);
+      return k === 1 ? v : { ...v, scale, forms: v.forms.map((f) => combine([f], [k], 0)) };
     });
     return { vals, scale };
   }
