@@ -1,10 +1,12 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, call, uploadModel, waitProof, API_KEY, type TestService } from './helpers/service.js';
 import { fixture, loadJson } from './helpers/builds.js';
 import { makeOnnx } from './helpers/onnx-builder.js';
 import { FIELD_PRIME, toField } from '../src/receipt/index.js';
+import { DirStore } from '../src/store/store.js';
 
 const data = loadJson(fixture('digits_mlp.data.json'));
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
@@ -72,6 +74,29 @@ describe('API: POST /v1/verify rejects every tamper class', () => {
     r.outputQuantized[0] = String(BigInt(r.outputQuantized[0]) + 1n);
     r.output[0][0] = Number(r.outputQuantized[0]) / 2 ** r.outputScale;
     await check(r, /Groth16/);
+  });
+});
+
+describe('API: POST /v1/verify with {proof, publicSignals, model} rejects tampering', () => {
+  const check = async (body: object, reason: RegExp) => {
+    const v = await call(`${svc.url}/v1/verify`, 'POST', body, null);
+    expect(v.status).toBe(200);
+    expect(v.json.valid).toBe(false);
+    expect(v.json.reason).toMatch(reason);
+  };
+  it('a changed signal, a signal plus p, a missing signal, a changed proof point, another model', async () => {
+    const signals = [...receipt.publicSignals];
+    signals[0] = toField(BigInt(receipt.outputQuantized[0]) + 1n).toString();
+    await check({ proof: receipt.proof, publicSignals: signals, model }, /does not verify/);
+    const plusP = [...receipt.publicSignals];
+    plusP[3] = (BigInt(plusP[3]) + FIELD_PRIME).toString();
+    await check({ proof: receipt.proof, publicSignals: plusP, model }, /canonical/);
+    await check({ proof: receipt.proof, publicSignals: receipt.publicSignals.slice(1), model }, /expected \d+ public signals/);
+    const proof = clone(receipt.proof);
+    proof.pi_a[1] = (BigInt(proof.pi_a[1]) + 1n).toString();
+    await check({ proof, publicSignals: receipt.publicSignals, model }, /does not verify/);
+    const r = await call(`${svc.url}/v1/verify`, 'POST', { proof: receipt.proof, publicSignals: receipt.publicSignals, model: '0'.repeat(32) }, null);
+    expect(r.status).toBe(404);
   });
 });
 
@@ -186,5 +211,22 @@ describe('API: webhooks, health, metrics, OpenAPI', () => {
     expect(m).toMatch(/zkinfer_phase_seconds_bucket\{le="[^"]+",phase="prove"\}/);
     const o = await call(`${svc.url}/openapi.json`, 'GET');
     expect(Object.keys(o.json.paths)).toEqual(expect.arrayContaining(['/v1/models', '/v1/proofs', '/v1/proofs/{id}', '/v1/verify', '/healthz', '/metrics']));
+  });
+});
+
+// Last: it replaces the model's keys.
+describe('API: a store that lost artifacts', () => {
+  it('compiles again when the store lost a compiled model\'s artifacts', async () => {
+    const m = await call(`${svc.url}/v1/models/${model}`, 'GET');
+    const vkFile = path.join(svc.env.ZKINFER_STORE_DIR!, m.json.keys.vkeySha256.slice(0, 2), m.json.keys.vkeySha256);
+    fs.rmSync(vkFile);
+    const again = await uploadModel(svc.url, fs.readFileSync(fixture('digits_mlp.onnx')), { calibration: data.calibration });
+    expect(again).toBe(model);
+    const vk = await call(`${svc.url}/v1/models/${model}/verification-key`, 'GET');
+    expect(vk.status).toBe(200);
+    expect(vk.json.protocol).toBe('groth16');
+    // New keys from a new setup, now in the store.
+    const m2 = await call(`${svc.url}/v1/models/${model}`, 'GET');
+    expect(await new DirStore(svc.env.ZKINFER_STORE_DIR!).has(m2.json.keys.vkeySha256)).toBe(true);
   });
 });

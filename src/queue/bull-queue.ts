@@ -60,6 +60,10 @@ export class BullQueue implements JobQueue {
     await this.compile.add('compile', data, { ...JOB_OPTIONS, jobId: data.modelId });
   }
 
+  async removeCompile(id: string): Promise<void> {
+    await (await Job.fromId(this.compile, id))?.remove();
+  }
+
   async addProve(data: ProveJobData): Promise<string> {
     // Random ids: a proof's id is the capability to read its receipt.
     const job = await this.prove.add('prove', data, { ...JOB_OPTIONS, jobId: randomUUID() });

@@ -23,6 +23,8 @@ export type FinishedListener = (kind: 'compile' | 'prove', id: string) => void;
 export interface JobQueue {
   readonly kind: 'redis' | 'local';
   addCompile(data: CompileJobData): Promise<void>;
+  /** Forgets a compile job, so the model can be compiled again. */
+  removeCompile(id: string): Promise<void>;
   addProve(data: ProveJobData): Promise<string>;
   getCompile(id: string): Promise<CompileView | null>;
   getProve(id: string): Promise<ProveView | null>;

@@ -66,6 +66,10 @@ export class LocalQueue implements JobQueue {
     this.enqueue('compile', data.modelId);
   }
 
+  async removeCompile(id: string): Promise<void> {
+    this.jobs.compile.delete(id);
+  }
+
   async addProve(data: ProveJobData): Promise<string> {
     const id = crypto.randomUUID();
     this.jobs.prove.set(id, this.create(data, id));

@@ -123,7 +123,11 @@ export function createApp(deps: AppDeps) {
     const calHash = await store.put(Buffer.from(JSON.stringify(body.calibration)));
     const modelId = sha256(Buffer.from(JSON.stringify([onnxHash, calHash, body.options]))).slice(0, 32);
     const existing = await queue.getCompile(modelId);
-    if (!existing || existing.status === 'failed') {
+    // A record whose artifacts this store lacks (a wiped store, or one Redis shared by
+    // several stores) is compiled again rather than pointing at missing files.
+    const stale = existing?.result ? !(await store.has(existing.result.artifacts.vkey)) : false;
+    if (stale || existing?.status === 'failed') await queue.removeCompile(modelId);
+    if (!existing || stale || existing.status === 'failed') {
       await queue.addCompile({ modelId, name: body.name ?? graph.output.name, onnx: onnxHash, calibration: calHash, options: body.options });
     }
     log('model accepted', { modelId, keyId: res.locals.keyId });
