@@ -4,6 +4,7 @@ import { firstViolation } from './helpers/r1cs.js';
 import { applyArgmax, applyGadget, applyMax, chooseGadget } from '../src/quantize/gadgets.js';
 import { argmaxCost } from '../src/quantize/program.js';
 import { FIELD_PRIME, toField } from '../src/receipt/field.js';
+import { commitInputs, commitLayout, type ModelIO } from '../src/receipt/index.js';
 import type { Gadget } from '../src/quantize/program.js';
 
 const NEURONS = 3;
@@ -231,5 +232,51 @@ component main = T();`, ['compare.circom']);
     const bits = [...c.sym.entries()].filter(([n]) => /main\.g\.d\[\d\]\.bits/.test(n)).map(([, wire]) => wire);
     expect(bits.length).toBeGreaterThan(0);
     expectTampersFail(c, w, bits);
+  });
+});
+
+describe('PackInputs + Poseidon commitment', () => {
+  const N = 20;
+  const NB = 5;
+  const LO = -3;
+  const io = { input: { bits: NB, lo: LO } } as unknown as ModelIO;
+  const lay = commitLayout(N, NB);
+  let c: TestCircuit;
+  beforeAll(async () => {
+    c = await compileTestCircuit('commit', `
+template T() {
+    signal input x[${N}];
+    signal input salt;
+    signal output out;
+    component rc[${N}];
+    for (var i = 0; i < ${N}; i++) {
+        rc[i] = InRange(${NB}, ${LO});
+        rc[i].in <== x[i];
+    }
+    component pack = PackInputs(${N}, ${NB}, ${LO}, ${lay.perPack}, ${lay.packs});
+    pack.in <== x;
+    component h = Poseidon(${lay.packs + 1});
+    for (var p = 0; p < ${lay.packs}; p++) h.inputs[p] <== pack.packs[p];
+    h.inputs[${lay.packs}] <== salt;
+    out <== h.out;
+}
+component main = T();`, ['bits.circom', 'commit.circom', 'poseidon.circom']);
+  });
+
+  it('equals the commitment computed outside the circuit', async () => {
+    const xs = Array.from({ length: N }, (_, i) => BigInt((i % (2 ** NB)) + LO));
+    const w = await c.witness({ x: xs.map((v) => toField(v).toString()), salt: '12345' });
+    expect(firstViolation(c.r1cs, w)).toBe(-1);
+    expect(w[c.wire('main.out')]).toBe(await commitInputs(io, xs, 12345n));
+  });
+
+  it('rejects a changed input, salt or commitment under the same witness', async () => {
+    const xs = Array.from({ length: N }, () => 0n);
+    const w = await c.witness({ x: xs.map(String), salt: '7' });
+    for (const name of ['main.x[3]', 'main.x[19]', 'main.salt', 'main.out']) {
+      const t = [...w];
+      t[c.wire(name)] = (t[c.wire(name)] + 1n) % FIELD_PRIME;
+      expect(firstViolation(c.r1cs, t), name).toBeGreaterThanOrEqual(0);
+    }
   });
 });

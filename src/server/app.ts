@@ -7,9 +7,9 @@ import { HASH_RE, sha256 } from '../store/store.js';
 import { QUEUE_PREFIX } from '../queue/jobs.js';
 import { importOnnx } from '../onnx/index.js';
 import { parseCalibration } from '../quantize/calibration.js';
-import { verifyReceipt } from '../verify/index.js';
+import { loadKey, verifyReceipt } from '../verify/index.js';
 import { groth16Verify } from '../verify/groth16.js';
-import { flattenTensor, quantizeInput, parseVerificationKey, parseCanonical, signalLayout, fromField, dequantize, VKEY_IO_FIELD } from '../receipt/index.js';
+import { flattenTensor, quantizeInput, parseCanonical, signalLayout, fromField, dequantize, VKEY_IO_FIELD } from '../receipt/index.js';
 import { HttpError, errorHandler } from './http-error.js';
 import { requireKey, rateLimit } from './auth.js';
 import { Metrics } from './metrics.js';
@@ -153,7 +153,7 @@ export function createApp(deps: AppDeps) {
   app.post('/v1/proofs', ...auth, express.json({ limit: config.jsonBodyLimit }), route(async (req, res) => {
     const body = parse(proofRequest, req.body);
     const m = await readyModel(body.model);
-    const io = parseVerificationKey(await vkeyText(m.artifacts.vkey))[VKEY_IO_FIELD];
+    const io = (await loadKey(await vkeyText(m.artifacts.vkey))).vk[VKEY_IO_FIELD];
     // Shape and range are checked here, so a bad input never reaches a worker.
     quantizeInput(io, flattenTensor(body.input, io.input.shape, 'input'));
     const id = await queue.addProve({ modelId: body.model, artifacts: m.artifacts, input: body.input, disclose: body.disclose, webhook: body.webhook, acceptedAt: Date.now() });
@@ -195,7 +195,7 @@ export function createApp(deps: AppDeps) {
     }
     const m = await readyModel(body.model);
     const text = await vkeyText(m.artifacts.vkey);
-    const vk = parseVerificationKey(text);
+    const { vk } = await loadKey(text);
     const io = vk[VKEY_IO_FIELD];
     const layout = signalLayout(io);
     const signals = body.publicSignals.map(parseCanonical);

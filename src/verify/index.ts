@@ -1,1 +1,1 @@
-export { verifyReceipt, type VerifyResult } from './verify.js';
+export { verifyReceipt, loadKey, type VerifyResult } from './verify.js';

@@ -18,9 +18,9 @@ export interface VerifyResult {
 
 class Rejected extends Error {}
 
-/** Parsed keys and their hashes, by key text: a service verifies many receipts per key. */
+/** Parsed keys and their hashes, by key text: a service checks many receipts and inputs per key. */
 const keys = new Map<string, { vk: ReturnType<typeof parseVerificationKey>; sha: string }>();
-async function key(text: string) {
+export async function loadKey(text: string) {
   let k = keys.get(text);
   if (!k) {
     k = { vk: parseVerificationKey(text), sha: await sha256Hex(text) };
@@ -29,6 +29,7 @@ async function key(text: string) {
   }
   return k;
 }
+
 const reject = (reason: string): never => {
   throw new Rejected(reason);
 };
@@ -42,7 +43,7 @@ const reject = (reason: string): never => {
  */
 export async function verifyReceipt(receiptData: unknown, vkeyText: string): Promise<VerifyResult> {
   const receipt: Receipt = parseReceipt(receiptData);
-  const { vk, sha: vkeySha256 } = await key(vkeyText);
+  const { vk, sha: vkeySha256 } = await loadKey(vkeyText);
   const io = vk[VKEY_IO_FIELD];
   const checked: string[] = [];
   let inputDisclosed = false;

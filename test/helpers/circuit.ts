@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { runCircom } from '../../src/compile/circom.js';
 import { CIRCUITS_DIR } from '../../src/paths.js';
+import { CIRCOMLIB_FILES } from '../../src/lower/index.js';
 import { parseR1cs, readSym, type R1cs } from './r1cs.js';
 
 const require = createRequire(import.meta.url);
@@ -21,6 +22,8 @@ export async function compileTestCircuit(name: string, body: string, includes: s
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const f of fs.readdirSync(CIRCUITS_DIR)) fs.copyFileSync(path.join(CIRCUITS_DIR, f), path.join(dir, f));
+  const circomlib = path.join(path.dirname(require.resolve('circomlib/package.json')), 'circuits');
+  for (const f of CIRCOMLIB_FILES) fs.copyFileSync(path.join(circomlib, f), path.join(dir, f));
   const src = `pragma circom 2.1.0;\n${includes.map((i) => `include "${i}";`).join('\n')}\n${body}\n`;
   fs.writeFileSync(path.join(dir, 't.circom'), src);
   await runCircom(dir, 't.circom');
