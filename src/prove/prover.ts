@@ -49,16 +49,16 @@ export class ModelProver {
   ) {}
 
   static async load(dir: string): Promise<ModelProver> {
-    const read = (f: Parameters<typeof buildPath>[1]) => {
+    const need = (f: Parameters<typeof buildPath>[1]) => {
       const p = buildPath(dir, f);
       if (!fs.existsSync(p)) throw new ZkinferError('BUILD_INVALID', `${dir} is not a complete build: ${p} is missing (run zkinfer compile)`);
-      return fs.readFileSync(p);
+      return p;
     };
+    const read = (f: Parameters<typeof buildPath>[1]) => fs.readFileSync(need(f));
     const manifest = JSON.parse(read('manifest').toString()) as Manifest;
     const program = JSON.parse(read('program').toString()) as Program;
-    read('witnessCalculator');
     // Instantiated once: compiling a large witness wasm costs more than running it.
-    const builder = require(path.resolve(buildPath(dir, 'witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
+    const builder = require(path.resolve(need('witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
     const witnessCalc = await builder(read('wasm'));
     return new ModelProver(manifest, program, witnessCalc, await Groth16Prover.load(read('zkey')), read('vkey').toString());
   }

@@ -622,13 +622,11 @@ class Quantizer {
   run(): Program {
     const { graph, options, samples, stats } = this.q;
     const exact = exactScale(samples, options.activationBits);
-    const inScale = exact !== null && exact >= 0 ? exact : this.activationScale(graph.input.name).scale;
-    this.scales.push({
-      tensor: graph.input.name,
-      role: 'input',
-      scale: inScale,
-      reason: exact !== null && exact >= 0 ? `calibration inputs are exact multiples of 2^-${exact}` : this.activationScale(graph.input.name).reason,
-    });
+    const input = exact !== null && exact >= 0
+      ? { scale: exact, reason: `calibration inputs are exact multiples of 2^-${exact}` }
+      : this.activationScale(graph.input.name);
+    const inScale = input.scale;
+    this.scales.push({ tensor: graph.input.name, role: 'input', scale: inScale, reason: input.reason });
     let range = options.inputRange;
     if (!range) {
       const st = stats.get(graph.input.name)!;
