@@ -3,6 +3,7 @@ import { buildBn128 } from 'ffjavascript';
 import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
 import { wasmAlloc as alloc, type ThreadManager } from '../wasm-memory.js';
+import { sections } from '../binfile.js';
 
 /**
  * Groth16 prover with the proving key parsed once and kept in memory.
@@ -17,21 +18,6 @@ import { wasmAlloc as alloc, type ThreadManager } from '../wasm-memory.js';
 type Curve = any;
 
 const SECTION = { header: 1, groth16: 2, coeffs: 4, A: 5, B1: 6, B2: 7, C: 8, H: 9 } as const;
-
-function sections(buf: Uint8Array, magic: string): Map<number, Uint8Array> {
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (Buffer.from(buf.subarray(0, 4)).toString() !== magic) throw new Error(`not a ${magic} file`);
-  const n = dv.getUint32(8, true);
-  let pos = 12;
-  const out = new Map<number, Uint8Array>();
-  for (let i = 0; i < n; i++) {
-    const type = dv.getUint32(pos, true);
-    const size = Number(dv.getBigUint64(pos + 4, true));
-    out.set(type, buf.subarray(pos + 12, pos + 12 + size));
-    pos += 12 + size;
-  }
-  return out;
-}
 
 
 let qapCurveP: Promise<Curve> | null = null;

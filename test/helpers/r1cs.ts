@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { FIELD_PRIME } from '../../src/receipt/field.js';
+import { sections } from '../../src/binfile.js';
 
 /** A linear combination: wire index -> coefficient. */
 export type LC = Map<number, bigint>;
@@ -16,17 +17,9 @@ export interface R1cs {
 export function parseR1cs(file: string): R1cs {
   const buf = fs.readFileSync(file);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.subarray(0, 4).toString() !== 'r1cs') throw new Error('not an r1cs file');
-  const nSections = dv.getUint32(8, true);
-  let pos = 12;
-  const sections = new Map<number, [number, number]>();
-  for (let s = 0; s < nSections; s++) {
-    const type = dv.getUint32(pos, true);
-    const size = Number(dv.getBigUint64(pos + 4, true));
-    sections.set(type, [pos + 12, size]);
-    pos += 12 + size;
-  }
-  const [h] = sections.get(1)!;
+  const secs = sections(buf, 'r1cs');
+  const at = (type: number) => secs.get(type)!.byteOffset - buf.byteOffset;
+  const h = at(1);
   const n8 = dv.getUint32(h, true);
   let p = h + 4 + n8;
   const nWires = dv.getUint32(p, true);
@@ -34,12 +27,12 @@ export function parseR1cs(file: string): R1cs {
   const nPubIn = dv.getUint32(p + 8, true);
   const nPrvIn = dv.getUint32(p + 12, true);
   const nConstraints = dv.getUint32(p + 24, true); // after nLabels (u64)
-  const readNum = (at: number): bigint => {
+  const readNum = (pos: number): bigint => {
     let v = 0n;
-    for (let i = n8 - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[at + i]);
+    for (let i = n8 - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[pos + i]);
     return v;
   };
-  [p] = sections.get(2)!;
+  p = at(2);
   const readLC = (): LC => {
     const n = dv.getUint32(p, true);
     p += 4;
