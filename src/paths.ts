@@ -5,6 +5,8 @@ export const BUILD_FILES = {
   manifest: 'manifest.json',
   onnx: 'model.onnx',
   program: 'program.json',
+  /** What calibration decided (tensor ranges, exact input scale): with the ONNX file and the options, all an audit needs to recompile. */
+  calibration: 'calibration.json',
   circuitDir: 'circuit',
   circom: 'circuit/model.circom',
   r1cs: 'circuit/model.r1cs',

@@ -153,7 +153,7 @@ describe('digits_mlp: tampered receipts are rejected', () => {
   });
 
   it('a changed proof point', async () => {
-    const r = clone(receipts[0]);
+    const r = clone(receipts[0]) as Receipt & { proof: { pi_a: string[] } };
     r.proof.pi_a[0] = (BigInt(r.proof.pi_a[0]) + 1n).toString();
     await expectInvalid(r, /Groth16 proof does not verify/);
     const r2 = clone(receipts[0]);

@@ -35,6 +35,7 @@ async function compile(data: CompileJobData, store: ArtifactStore, workDir: stri
     summary: {
       onnxSha256: m.onnx.sha256,
       vkeySha256: m.keys.vkeySha256,
+      system: m.system,
       ops: m.onnx.ops,
       constraints: { total: m.constraints.total, layers: m.constraints.layers.map((l) => ({ op: l.op, node: l.node, constraints: l.constraints })) },
       scales: m.scales,

@@ -3,11 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { importOnnx } from '../onnx/index.js';
-import { calibrate, choosePrecision, parseCalibration, quantize, quantizeOptions, PRECISION_TOLERANCE, type PrecisionTrial, type QuantizeOptions } from '../quantize/index.js';
+import {
+  calibrate, choosePrecision, exactScale, parseCalibration, quantize, quantizeOptions, recordCalibration, PRECISION_TOLERANCE,
+  type PrecisionTrial, type QuantizeOptions, type RecordedCalibration,
+} from '../quantize/index.js';
 import { emitCircuit } from '../lower/index.js';
 import { runCircom } from '../compile/circom.js';
-import { devPtau, publicPtau, requiredPower, type PtauInfo } from '../setup/ptau.js';
-import { groth16Setup } from '../setup/groth16.js';
+import { devPtau, publicPtau, type PtauInfo } from '../setup/ptau.js';
+import { keySize, setupKeys } from '../setup/systems.js';
+import type { Phase2Contribution } from '../setup/groth16.js';
+import { PROOF_SYSTEMS, type ProofSystem } from '../receipt/receipt.js';
+import { ZkinferError } from '../errors.js';
 import { acceptedRange } from '../receipt/io.js';
 import { buildPath, CIRCUITS_DIR, DEFAULT_KEYS_DIR } from '../paths.js';
 import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
@@ -20,9 +26,11 @@ export interface BuildOptions extends QuantizeOptions {
   /** A public powers-of-tau file; null makes (or reuses) a development one. */
   readonly ptau: string | null;
   readonly keysDir: string;
+  /** @defaultValue 'groth16' */
+  readonly system: ProofSystem;
 }
 
-export const BUILD_DEFAULTS: Readonly<Pick<BuildOptions, 'ptau' | 'keysDir'>> = Object.freeze({ ptau: null, keysDir: DEFAULT_KEYS_DIR });
+export const BUILD_DEFAULTS: Readonly<Pick<BuildOptions, 'ptau' | 'keysDir' | 'system'>> = Object.freeze({ ptau: null, keysDir: DEFAULT_KEYS_DIR, system: 'groth16' });
 
 export type Progress = (msg: string) => void;
 
@@ -49,20 +57,26 @@ export async function buildModel(
   progress: Progress = () => {},
 ): Promise<Manifest> {
   const options = quantizeOptions(opts);
-  const { ptau, keysDir } = { ...BUILD_DEFAULTS, ...opts };
+  const { ptau, keysDir, system } = { ...BUILD_DEFAULTS, ...opts };
+  if (!PROOF_SYSTEMS.includes(system)) throw new ZkinferError('USAGE', `proof system must be one of ${PROOF_SYSTEMS.join(', ')}, got "${system}"`);
   const timings: Record<string, number> = {};
   const graph = importOnnx(onnxBytes);
   const samples = parseCalibration(calibration, graph.input.shape);
   const onnxSha256 = sha256(onnxBytes);
 
   let trials: PrecisionTrial[] = [];
+  let recorded: RecordedCalibration | null = null;
   const program = await timed(timings, 'quantize', progress, async () => {
     const { stats, outputs } = await calibrate(onnxBytes, graph, samples);
     const input = { graph, onnxSha256, stats, samples, options };
-    if (!options.autoPrecision) return quantize(input);
+    if (!options.autoPrecision) {
+      recorded = recordCalibration(stats, exactScale(samples, options.activationBits));
+      return quantize(input);
+    }
     const chosen = choosePrecision(input, outputs);
     trials = chosen.trials;
     const t = trials[trials.length - 1];
+    recorded = recordCalibration(stats, exactScale(samples, t.activationBits));
     progress(`precision ${t.activationBits}/${t.weightBits} bits: calibration top-1 ${t.top1}/${t.samples}, max error ${(t.relError * 100).toFixed(2)}% of the largest output`);
     return chosen.program;
   });
@@ -71,6 +85,7 @@ export async function buildModel(
   fs.mkdirSync(buildPath(outDir, 'circuitDir'), { recursive: true });
   fs.writeFileSync(buildPath(outDir, 'onnx'), onnxBytes);
   fs.writeFileSync(buildPath(outDir, 'program'), JSON.stringify(program));
+  fs.writeFileSync(buildPath(outDir, 'calibration'), `${JSON.stringify(recorded, null, 1)}\n`);
   fs.writeFileSync(buildPath(outDir, 'circom'), emitted.source);
   const circomlib = path.dirname(require.resolve('circomlib/package.json'));
   for (const f of emitted.includes) {
@@ -85,12 +100,13 @@ export async function buildModel(
   const known = emitted.costs.reduce((s, c) => s + c.constraints, 0);
   const layers = [...emitted.costs, { node: program.outputNode, op: program.io.visibility === 'hashed' ? 'output+commitment' : 'output', outputs: program.outputForms.length, constraints: info.nConstraints - known, bits: { min: 0, max: 0 } }];
 
-  const power = requiredPower(info.nConstraints, info.nPubInputs + info.nOutputs);
+  const size = await keySize(system, buildPath(outDir, 'r1cs'), { nConstraints: info.nConstraints, nPublic: info.nPubInputs + info.nOutputs });
+  if (system !== 'groth16') progress(`${system}: ${size.rows} gates, domain 2^${size.domainPower}, powers of tau 2^${size.ptauPower}`);
   let ceremony: PtauInfo;
-  let phase2: { name: string }[] = [];
+  let phase2: Phase2Contribution[] = [];
   try {
-    ceremony = ptau ? await publicPtau(ptau, power) : await timed(timings, 'ceremony', progress, () => devPtau(keysDir, power, progress));
-    phase2 = (await timed(timings, 'setup', progress, () => groth16Setup(buildPath(outDir, 'r1cs'), ceremony.file, buildPath(outDir, 'zkey'), buildPath(outDir, 'vkey'), program.io))).contributions;
+    ceremony = ptau ? await publicPtau(ptau, size.ptauPower) : await timed(timings, 'ceremony', progress, () => devPtau(keysDir, size.ptauPower, progress));
+    phase2 = (await timed(timings, 'setup', progress, () => setupKeys(system, buildPath(outDir, 'r1cs'), ceremony.file, buildPath(outDir, 'zkey'), buildPath(outDir, 'vkey'), program.io))).contributions;
   } finally {
     await releaseCurve();
   }
@@ -112,9 +128,11 @@ export async function buildModel(
     },
     scales: program.scales,
     constraints: { total: info.nConstraints, layers, wires: stats.wires, publicSignals: info.nPubInputs + info.nOutputs },
-    system: 'groth16',
+    system,
+    domain: { rows: size.rows, power: size.domainPower },
     ceremony: { ...ceremony, phase2 },
     keys: { vkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'vkey'))), zkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'zkey'))) },
+    calibrationSha256: sha256(fs.readFileSync(buildPath(outDir, 'calibration'))),
     timings,
     createdAt: new Date().toISOString(),
   };

@@ -4,6 +4,8 @@ import type { LayerCost } from '../lower/emit.js';
 import type { PtauInfo } from '../setup/ptau.js';
 import type { QuantizeOptions } from '../quantize/config.js';
 import type { PrecisionTrial } from '../quantize/precision.js';
+import type { ProofSystem } from '../receipt/receipt.js';
+import type { Phase2Contribution } from '../setup/groth16.js';
 
 export const MANIFEST_FORMAT = 'zkinfer-build/1';
 
@@ -29,9 +31,14 @@ export interface Manifest {
     readonly wires: number;
     readonly publicSignals: number;
   };
-  readonly system: 'groth16';
-  readonly ceremony: Omit<PtauInfo, 'file'> & { readonly file: string; readonly phase2: readonly { name: string }[] };
+  readonly system: ProofSystem;
+  /** Rows the proof system proves (r1cs constraints for Groth16, gates for PLONK/FFLONK) and its domain 2^power. */
+  readonly domain: { readonly rows: number; readonly power: number };
+  /** Phase 2 (Groth16 only): every contribution to the proving key, in order. */
+  readonly ceremony: Omit<PtauInfo, 'file'> & { readonly file: string; readonly phase2: readonly Phase2Contribution[] };
   readonly keys: { readonly vkeySha256: string; readonly zkeySha256: string };
+  /** sha256 of calibration.json, what calibration decided (see quantize/recorded.ts). */
+  readonly calibrationSha256: string;
   readonly timings: Readonly<Record<string, number>>;
   readonly createdAt: string;
 }

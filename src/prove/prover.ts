@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as snarkjs from 'snarkjs';
 import { Groth16Prover } from './groth16-prover.js';
 import type { Program } from '../quantize/program.js';
 import { runReference } from '../quantize/reference.js';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { buildPath } from '../paths.js';
 import {
   commitInputs, dequantize, flattenTensor, fromField, nest, quantizeInput, RECEIPT_FORMAT, sha256Hex, signalLayout, toField,
-  FIELD_PRIME, type Receipt,
+  FIELD_PRIME, type ProofSystem, type Receipt,
 } from '../receipt/index.js';
 import { ZkinferError } from '../errors.js';
 
@@ -35,6 +36,20 @@ interface WitnessCalculator {
 
 const randomSalt = (): bigint => BigInt(`0x${crypto.randomBytes(32).toString('hex')}`) % FIELD_PRIME;
 
+type Prove = (wtns: Uint8Array) => Promise<{ proof: unknown; publicSignals: string[] }>;
+
+/**
+ * Groth16 runs on our prover with the key parsed once; PLONK and FFLONK on
+ * snarkjs' provers, with the key's bytes kept in memory.
+ */
+async function loadProver(system: ProofSystem, zkey: Uint8Array): Promise<Prove> {
+  if (system === 'groth16') {
+    const g = await Groth16Prover.load(zkey);
+    return (wtns) => g.prove(wtns);
+  }
+  return (wtns) => snarkjs[system].prove({ type: 'mem', data: zkey }, { type: 'mem', data: wtns });
+}
+
 /**
  * A model loaded for proving: the witness wasm and the proving key stay in
  * memory, so a long-running prover pays for loading them once.
@@ -44,9 +59,13 @@ export class ModelProver {
     readonly manifest: Manifest,
     private readonly program: Program,
     private readonly witnessCalc: WitnessCalculator,
-    private readonly groth16: Groth16Prover,
+    private readonly proveWitness: Prove,
     readonly vkeyText: string,
   ) {}
+
+  get system(): ProofSystem {
+    return this.manifest.system ?? 'groth16';
+  }
 
   static async load(dir: string): Promise<ModelProver> {
     const need = (f: Parameters<typeof buildPath>[1]) => {
@@ -60,7 +79,7 @@ export class ModelProver {
     // Instantiated once: compiling a large witness wasm costs more than running it.
     const builder = require(path.resolve(need('witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
     const witnessCalc = await builder(read('wasm'));
-    return new ModelProver(manifest, program, witnessCalc, await Groth16Prover.load(read('zkey')), read('vkey').toString());
+    return new ModelProver(manifest, program, witnessCalc, await loadProver(manifest.system ?? 'groth16', read('zkey')), read('vkey').toString());
   }
 
   get io() {
@@ -95,7 +114,7 @@ export class ModelProver {
 
     progress('proof…');
     const t1 = performance.now();
-    const { proof, publicSignals } = await this.groth16.prove(wtns);
+    const { proof, publicSignals } = await this.proveWitness(wtns);
     const tProve = performance.now() - t1;
     progress(`proof done in ${(tProve / 1000).toFixed(2)} s`);
 
@@ -114,7 +133,7 @@ export class ModelProver {
     const receipt: Receipt = {
       format: RECEIPT_FORMAT,
       model: { onnxSha256: io.onnxSha256, vkeySha256: await sha256Hex(this.vkeyText) },
-      system: 'groth16',
+      system: this.system,
       visibility: io.visibility,
       input: showInput ? (input as Receipt['input']) : null,
       inputQuantized: showInput ? q.map(String) : null,

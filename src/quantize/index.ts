@@ -5,3 +5,5 @@ export { parseCalibration, collectStats, calibrate } from './calibration.js';
 export { choosePrecision, PRECISION_LADDER, PRECISION_TOLERANCE, type PrecisionTrial } from './precision.js';
 export { FloatModel } from './float-model.js';
 export { runReference, argmax } from './reference.js';
+export { exactScale } from './quantize.js';
+export { recordCalibration, parseRecordedCalibration, CALIBRATION_FORMAT, type RecordedCalibration } from './recorded.js';

@@ -71,10 +71,16 @@ export interface QuantizeInput {
   stats: ReadonlyMap<string, TensorStats>;
   samples: readonly Float64Array[];
   options: QuantizeOptions;
+  /**
+   * The input's exact scale, when already known (an audit replays a build
+   * from its recorded calibration, without the samples); computed from the
+   * samples when undefined.
+   */
+  exactInputScale?: number | null;
 }
 
 /** Smallest k <= maxBits with every value an exact multiple of 2^-k, if any. */
-function exactScale(values: Iterable<ArrayLike<number>>, maxBits: number): number | null {
+export function exactScale(values: Iterable<ArrayLike<number>>, maxBits: number): number | null {
   const all = [...values];
   for (let k = -8; k <= maxBits; k++) {
     const s = 2 ** k;
@@ -621,7 +627,7 @@ class Quantizer {
 
   run(): Program {
     const { graph, options, samples, stats } = this.q;
-    const exact = exactScale(samples, options.activationBits);
+    const exact = this.q.exactInputScale !== undefined ? this.q.exactInputScale : exactScale(samples, options.activationBits);
     const input = exact !== null && exact >= 0
       ? { scale: exact, reason: `calibration inputs are exact multiples of 2^-${exact}` }
       : this.activationScale(graph.input.name);

@@ -1,5 +1,5 @@
 import type { QuantizeOptions } from '../quantize/config.js';
-import type { Receipt } from '../receipt/receipt.js';
+import type { ProofSystem, Receipt } from '../receipt/receipt.js';
 
 /** Queue names: every Redis key BullMQ makes is under these. */
 export const QUEUES = Object.freeze({ compile: 'zkinfer-compile', prove: 'zkinfer-prove' });
@@ -15,7 +15,7 @@ export interface CompileJobData {
   name: string;
   onnx: string;
   calibration: string;
-  options: Partial<QuantizeOptions>;
+  options: Partial<QuantizeOptions> & { system?: ProofSystem };
 }
 
 export interface CompileResult {
@@ -27,6 +27,7 @@ export interface CompileResult {
 export interface ModelSummary {
   onnxSha256: string;
   vkeySha256: string;
+  system: ProofSystem;
   ops: readonly string[];
   constraints: { total: number; layers: readonly { op: string; node: string; constraints: number }[] };
   scales: readonly { tensor: string; role: string; scale: number; reason: string }[];

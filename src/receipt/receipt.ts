@@ -4,6 +4,9 @@ import { INPUT_VISIBILITIES } from './io.js';
 import { ZkinferError } from '../errors.js';
 
 export const RECEIPT_FORMAT = 'zkinfer-receipt/1';
+/** Proof systems a model can be built for; every one uses the same receipts and signal layout. */
+export const PROOF_SYSTEMS = ['groth16', 'plonk', 'fflonk'] as const;
+export type ProofSystem = (typeof PROOF_SYSTEMS)[number];
 /** Field of the verification key JSON that carries the model's ModelIO. */
 export const VKEY_IO_FIELD = 'zkinfer';
 
@@ -13,18 +16,22 @@ const isNested = (v: unknown): boolean => typeof v === 'number' || (Array.isArra
 const nested = z.custom<unknown>(isNested, 'expected a number or nested arrays of numbers');
 const intString = z.string().regex(/^-?(0|[1-9][0-9]*)$/, 'expected a decimal integer string');
 
-const proofSchema = z.object({
+const groth16Proof = z.object({
   pi_a: z.array(z.string()).length(3),
   pi_b: z.array(z.array(z.string()).length(2)).length(3),
   pi_c: z.array(z.string()).length(3),
   protocol: z.literal('groth16'),
   curve: z.literal('bn128'),
 });
+// PLONK and FFLONK proofs are snarkjs' JSON objects; their points and
+// evaluations are checked by the verifier itself.
+const universalProof = (protocol: 'plonk' | 'fflonk') => z.object({ protocol: z.literal(protocol), curve: z.literal('bn128') }).passthrough();
+const proofSchema = z.union([groth16Proof, universalProof('plonk'), universalProof('fflonk')]);
 
 export const receiptSchema = z.object({
   format: z.literal(RECEIPT_FORMAT),
   model: z.object({ onnxSha256: hex64, vkeySha256: hex64 }),
-  system: z.literal('groth16'),
+  system: z.enum(PROOF_SYSTEMS),
   visibility: z.enum(INPUT_VISIBILITIES),
   /** The float input as given; null when not disclosed (hashed visibility). */
   input: nested.nullable(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INPUT_VISIBILITIES } from '../receipt/io.js';
+import { PROOF_SYSTEMS } from '../receipt/receipt.js';
 
 export const modelUpload = z.object({
   name: z.string().max(200).optional(),
@@ -11,6 +12,7 @@ export const modelUpload = z.object({
     inputRange: z.tuple([z.number(), z.number()]).refine(([a, b]) => a < b, 'inputRange must be [lo, hi] with lo < hi').optional(),
     activationBits: z.number().int().min(2).max(24).optional(),
     weightBits: z.number().int().min(2).max(24).optional(),
+    system: z.enum(PROOF_SYSTEMS).optional(),
   }).strict().default({}),
 }).strict();
 

@@ -2,10 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import * as snarkjs from 'snarkjs';
 import type { ModelIO } from '../receipt/io.js';
-import { VKEY_IO_FIELD } from '../receipt/receipt.js';
+import { writeVerificationKey } from './vkey.js';
 
 export interface Phase2Contribution {
   readonly name: string;
+  /** blake2b-512 of the contribution, as snarkjs prints it; publishing it lets each contributor find their own. */
+  readonly hash: string;
+  readonly kind: 'contribution' | 'beacon';
 }
 
 /**
@@ -17,9 +20,8 @@ export async function groth16Setup(r1cs: string, ptau: string, zkeyOut: string, 
   const zkey0 = `${zkeyOut}.0`;
   await snarkjs.zKey.newZKey(r1cs, ptau, zkey0);
   const name = 'zkinfer local phase-2 contribution';
-  await snarkjs.zKey.contribute(zkey0, zkeyOut, name, crypto.randomBytes(64).toString('hex'));
+  const hash = (await snarkjs.zKey.contribute(zkey0, zkeyOut, name, crypto.randomBytes(64).toString('hex'))) as Uint8Array;
   fs.rmSync(zkey0);
-  const vk = await snarkjs.zKey.exportVerificationKey(zkeyOut);
-  fs.writeFileSync(vkeyOut, `${JSON.stringify({ ...vk, [VKEY_IO_FIELD]: io }, null, 1)}\n`);
-  return { contributions: [{ name }] };
+  await writeVerificationKey(zkeyOut, vkeyOut, io);
+  return { contributions: [{ name, hash: Buffer.from(hash).toString('hex'), kind: 'contribution' }] };
 }

@@ -13,7 +13,18 @@ declare module 'snarkjs' {
     prove(zkey: FileRef | Uint8Array, wtns: FileRef | Uint8Array, logger?: Logger): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     verify(vk: unknown, publicSignals: string[], proof: unknown, logger?: Logger): Promise<boolean>;
     fullProve(input: unknown, wasm: FileRef, zkey: FileRef, logger?: Logger): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    exportSolidityCallData(proof: unknown, publicSignals: string[]): Promise<string>;
   };
+  /** PLONK and FFLONK share this surface; their proofs are protocol-specific JSON objects. */
+  export interface UniversalSystem {
+    setup(r1cs: string, ptau: string, zkey: FileRef, logger?: Logger): Promise<unknown>;
+    prove(zkey: FileRef, wtns: FileRef, logger?: Logger): Promise<{ proof: Record<string, unknown>; publicSignals: string[] }>;
+    fullProve(input: unknown, wasm: FileRef, zkey: FileRef, logger?: Logger): Promise<{ proof: Record<string, unknown>; publicSignals: string[] }>;
+    verify(vk: unknown, publicSignals: string[], proof: unknown, logger?: Logger): Promise<boolean>;
+    exportSolidityCallData(proof: unknown, publicSignals: string[]): Promise<string>;
+  }
+  export const plonk: UniversalSystem;
+  export const fflonk: UniversalSystem;
   export const wtns: {
     calculate(input: unknown, wasm: FileRef | Uint8Array, wtns: FileRef, options?: unknown): Promise<void>;
   };
@@ -27,6 +38,8 @@ declare module 'snarkjs' {
   export const zKey: {
     newZKey(r1cs: string, ptau: string, zkey: FileRef, logger?: Logger): Promise<unknown>;
     contribute(oldZkey: FileRef, newZkey: FileRef, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    beacon(oldZkey: FileRef, newZkey: FileRef, name: string, beaconHash: string, numIterationsExp: number, logger?: Logger): Promise<unknown>;
+    verifyFromInit(initZkey: string, ptau: string, zkey: string, logger?: Logger): Promise<boolean>;
     exportVerificationKey(zkey: FileRef, logger?: Logger): Promise<Record<string, unknown>>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: Logger): Promise<boolean>;
   };
@@ -56,7 +69,7 @@ declare module 'r1csfile' {
     nConstraints: number;
     constraints: Array<[Record<number, bigint>, Record<number, bigint>, Record<number, bigint>]>;
   }
-  export function readR1cs(file: string, opts?: { loadConstraints?: boolean; loadMap?: boolean; getFieldFromPrime?: unknown }): Promise<R1cs>;
+  export function readR1cs(file: string, opts?: { loadConstraints?: boolean; loadMap?: boolean; singleThread?: boolean; getFieldFromPrime?: unknown }): Promise<R1cs>;
 }
 
 declare module 'ffjavascript' {

@@ -1,1 +1,2 @@
 export { verifyReceipt, loadKey, type VerifyResult } from './verify.js';
+export { verifyProof } from './proof.js';

@@ -1,4 +1,4 @@
-import { groth16Verify } from './groth16.js';
+import { verifyProof } from './proof.js';
 import {
   commitInputs, dequantize, elementCount, flattenTensor, fromField, parseCanonical, parseReceipt,
   parseVerificationKey, quantizeInput, sha256Hex, signalLayout, VKEY_IO_FIELD,
@@ -17,6 +17,8 @@ export interface VerifyResult {
 }
 
 class Rejected extends Error {}
+
+const SYSTEM_NAMES = Object.freeze({ groth16: 'Groth16', plonk: 'PLONK', fflonk: 'FFLONK' } as const);
 
 /** Parsed keys and their hashes, by key text: a service checks many receipts and inputs per key. */
 const keys = new Map<string, { vk: ReturnType<typeof parseVerificationKey>; sha: string }>();
@@ -115,14 +117,9 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
       }
     }
 
-    let ok = false;
-    try {
-      ok = await groth16Verify(vkeySha256, vk as never, signals, receipt.proof);
-    } catch {
-      ok = false;
-    }
-    if (!ok) reject('the Groth16 proof does not verify against this key and these public signals');
-    checked.push('Groth16 proof');
+    const name = SYSTEM_NAMES[receipt.system];
+    if (!(await verifyProof(receipt.system, vkeySha256, vk, signals, receipt.proof))) reject(`the ${name} proof does not verify against this key and these public signals`);
+    checked.push(`${name} proof`);
     return { valid: true, checked, inputDisclosed };
   } catch (e) {
     if (e instanceof Rejected) return { valid: false, reason: e.message, checked, inputDisclosed };
