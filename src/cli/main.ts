@@ -9,6 +9,7 @@ import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { readUserFile, readUserJson } from './files.js';
+import { registerContractCommands } from './contracts.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -201,6 +202,7 @@ function program(): Command {
         await releaseCurve();
       }
     });
+  registerContractCommands(cmd);
   return cmd;
 }
 
