@@ -15,6 +15,7 @@ import { requireKey, rateLimit } from './auth.js';
 import { Metrics } from './metrics.js';
 import { modelUpload, proofRequest, verifyRequest, describe } from './schemas.js';
 import { OPENAPI } from './openapi.js';
+import { verifyPageRouter } from './verify-page.js';
 import { isZkinferError } from '../errors.js';
 
 export interface AppDeps {
@@ -223,6 +224,7 @@ export function createApp(deps: AppDeps) {
     res.status(201).json({ id: hash });
   }));
 
+  app.use(verifyPageRouter({ store, log }));
   app.use((req, _res, next) => next(new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(log));
 

@@ -79,6 +79,19 @@ export const OPENAPI = Object.freeze({
         responses: { 200: { description: 'result', content: json({ type: 'object', properties: { valid: { type: 'boolean' }, reason: { type: 'string' } } }) }, ...errors(400, 404, 413) },
       },
     },
+    '/v1/keys/{sha256}': {
+      get: {
+        summary: 'A verification key by the sha256 of its bytes (the model identity). Open to anyone; only verification keys are served, never other artifacts. Check the hash of what you get.',
+        parameters: [{ name: 'sha256', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+        responses: { 200: { description: 'the verification key file, byte for byte (JSON with the model interface in its zkinfer field)', content: json({ type: 'object' }) }, ...errors(400, 404) },
+      },
+    },
+    '/verify': {
+      get: {
+        summary: 'A page that verifies receipts in the browser (drop, paste or choose a receipt); the key is fetched by hash from /v1/keys/{sha256} and hashed again, or supplied by the user. Nothing is sent to /v1/verify.',
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
     '/v1/artifacts/{hash}': {
       get: { summary: 'A build artifact by sha256 (for workers)', security: [{ bearer: [] }], responses: { 200: { description: 'bytes' }, ...errors(401, 404) } },
       put: { summary: 'Store a build artifact; the body must hash to the id', security: [{ bearer: [] }], responses: { 201: { description: 'stored' }, ...errors(400, 401) } },

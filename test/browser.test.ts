@@ -1,0 +1,248 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
+import { startService, type TestService } from './helpers/service.js';
+import { launchBrowser, forgetVerdict, settledVerdict, screenshot, type Shown } from './helpers/browser.js';
+import { ModelProver } from '../src/prove/index.js';
+import { DirStore } from '../src/store/store.js';
+import { buildPath } from '../src/paths.js';
+import { releaseCurve } from '../src/curve.js';
+import type { Receipt } from '../src/receipt/index.js';
+
+const data = loadJson(fixture('digits_mlp.data.json'));
+const onnx = fs.readFileSync(fixture('digits_mlp.onnx'));
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+const sha = (b: Uint8Array | string) => crypto.createHash('sha256').update(b).digest('hex');
+
+let svc: TestService;
+let browser: Browser;
+let page: Page;
+let vkey: Buffer;
+let vkeyHashed: Buffer;
+let receipt: Receipt;
+let disclosed: Receipt;
+let secret: Receipt;
+let topClass: number;
+const requests: string[] = [];
+const shots: string[] = [];
+
+beforeAll(async () => {
+  const [dir, hashedDir] = [
+    await ensureBuild('digits_mlp', onnx, data),
+    await ensureBuild('digits_mlp_hashed', onnx, data, { visibility: 'hashed' }),
+  ];
+  vkey = fs.readFileSync(buildPath(dir, 'vkey'));
+  vkeyHashed = fs.readFileSync(buildPath(hashedDir, 'vkey'));
+  receipt = (await (await ModelProver.load(dir)).prove(data.test[0].input)).receipt;
+  const hp = await ModelProver.load(hashedDir);
+  disclosed = (await hp.prove(data.test[4].input)).receipt;
+  secret = (await hp.prove(data.test[4].input, { disclose: false })).receipt;
+  await releaseCurve();
+  const out = (receipt.output as number[][])[0];
+  topClass = out.indexOf(Math.max(...out));
+
+  // The real API on Redis; the builds' keys go into the store it serves, plus one artifact that is not a key.
+  svc = await startService('browser', 0);
+  const store = new DirStore(svc.env.ZKINFER_STORE_DIR!);
+  await store.put(vkey);
+  await store.put(vkeyHashed);
+  await store.put(onnx);
+
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${svc.url}/verify`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+  expect(errors).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await svc?.close();
+});
+
+async function paste(r: unknown): Promise<Shown> {
+  await forgetVerdict(page);
+  await page.fill('#receipt-text', JSON.stringify(r));
+  await page.click('#verify');
+  return settledVerdict(page);
+}
+
+async function chooseFile(selector: string, name: string, bytes: Buffer | string): Promise<Shown> {
+  await forgetVerdict(page);
+  await page.setInputFiles(selector, { name, mimeType: 'application/json', buffer: Buffer.from(bytes) });
+  return settledVerdict(page);
+}
+
+/** Switching the key source verifies again at once: wait for that run to end. */
+async function keySource(s: 'server' | 'own') {
+  await forgetVerdict(page);
+  await page.check(`input[name="key-source"][value="${s}"]`);
+  await settledVerdict(page);
+}
+
+describe('GET /v1/keys/:sha256', () => {
+  it('serves a verification key by its hash, byte for byte, and nothing else', async () => {
+    const h = sha(vkey);
+    const res = await fetch(`${svc.url}/v1/keys/${h}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(sha(new Uint8Array(await res.arrayBuffer()))).toBe(h);
+    // An artifact that is not a verification key stays hidden; so do unknown and malformed ids.
+    expect((await fetch(`${svc.url}/v1/keys/${sha(onnx)}`)).status).toBe(404);
+    expect((await fetch(`${svc.url}/v1/keys/${'0'.repeat(64)}`)).status).toBe(404);
+    const bad = await fetch(`${svc.url}/v1/keys/not-a-hash`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('INVALID_REQUEST');
+    expect((await fetch(`${svc.url}/v1/artifacts/${sha(onnx)}`)).status).toBe(401);
+  });
+
+  it('lists the page and the key route in the OpenAPI document; the page has a CSP', async () => {
+    const o = await (await fetch(`${svc.url}/openapi.json`)).json();
+    expect(Object.keys(o.paths)).toEqual(expect.arrayContaining(['/v1/keys/{sha256}', '/verify']));
+    const p = await fetch(`${svc.url}/verify`);
+    expect(p.headers.get('content-security-policy')).toMatch(/connect-src 'self'/);
+    expect(await p.text()).toMatch(/<script type="module" src="verify.js">/);
+  });
+});
+
+describe('/verify in a browser', () => {
+  it('shows a valid receipt chosen with the file picker: output, top class, model identity', async () => {
+    const v = await chooseFile('#receipt-file', 'receipt.json', JSON.stringify(receipt, null, 2));
+    expect(v.verdict, v.reason).toBe('valid');
+    expect(v.title).toBe('Valid receipt');
+    expect(await page.getAttribute('#top-class', 'data-class')).toBe(String(topClass));
+    const rows = await page.$$eval('#output-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    expect(rows.map((r) => Number(r[1]))).toEqual((receipt.output as number[][])[0]);
+    expect(rows.map((r) => r[2])).toEqual(receipt.outputQuantized);
+    expect(await page.textContent('#onnx-sha')).toBe(receipt.model.onnxSha256);
+    expect(await page.textContent('#vkey-sha')).toBe(receipt.model.vkeySha256);
+    expect(await page.textContent('#key-source')).toMatch(/fetched by its sha256 and re-hashed/);
+    expect((await page.textContent('#input-values'))!.split(', ').map(Number)).toEqual((receipt.input as number[][])[0]);
+    expect(await page.textContent('#output-tag')).toBe('proven');
+    expect(await page.textContent('#checks-body')).toMatch(/Groth16 proof/);
+    expect(await page.textContent('#not-proven')).toMatch(/development ceremony.*manifest\.json/s);
+    expect(await page.textContent('#not-proven')).toMatch(/fixed point equals float/);
+    expect(requests).toContain(`/v1/keys/${receipt.model.vkeySha256}`);
+    shots.push(await screenshot(page, 'valid'));
+  });
+
+  it('verifies a receipt dropped on the page', async () => {
+    await forgetVerdict(page);
+    const dt = await page.evaluateHandle((text) => {
+      const t = new DataTransfer();
+      t.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+      return t;
+    }, JSON.stringify(receipt));
+    await page.dispatchEvent('#receipt-drop', 'drop', { dataTransfer: dt });
+    const v = await settledVerdict(page);
+    expect(v.verdict, v.reason).toBe('valid');
+    expect(await page.textContent('#receipt-info')).toMatch(/dropped\.json/);
+  });
+
+  it('shows tampered receipts as invalid, with the reason', async () => {
+    let r = clone(receipt);
+    (r.output as number[][])[0][2] += 1;
+    let v = await paste(r);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/output element 2/);
+    expect(await page.textContent('#output-tag')).toBe('claimed, not verified');
+    shots.push(await screenshot(page, 'invalid-output'));
+
+    r = clone(receipt);
+    (r.input as number[][])[0][3] = 0.5;
+    v = await paste(r);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/input differs from the proven input signals/);
+
+    r = clone(receipt);
+    const proof = r.proof as { pi_c: string[] };
+    proof.pi_c[1] = (BigInt(proof.pi_c[1]) + 1n).toString();
+    v = await paste(r);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/proof does not verify/);
+
+    r = clone(receipt);
+    r.model.vkeySha256 = 'a'.repeat(64);
+    v = await paste(r);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/verification key \(sha256 a{64}\) this server does not have/);
+
+    v = await paste({ format: 'zkinfer-receipt/1' });
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/does not name its verification key/);
+  });
+
+  it('refuses a key whose bytes do not hash to the requested sha256', async () => {
+    const h = receipt.model.vkeySha256;
+    // A server (or anything between) answering with other bytes: a key with one IC point changed.
+    const forged = JSON.parse(vkey.toString('utf8'));
+    forged.IC[1][0] = (BigInt(forged.IC[1][0]) + 1n).toString();
+    await page.route(`**/v1/keys/${h}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(forged) }));
+    try {
+      const v = await paste(receipt);
+      expect(v.verdict).toBe('refused');
+      expect(v.reason).toContain(`not the requested ${h}`);
+      expect(await page.textContent('#checks-body')).not.toMatch(/Groth16 proof/);
+      shots.push(await screenshot(page, 'key-refused'));
+    } finally {
+      await page.unroute(`**/v1/keys/${h}`);
+    }
+  });
+
+  it('verifies with a key file the user supplies, without asking the server', async () => {
+    await keySource('own');
+    const before = requests.filter((p) => p.startsWith('/v1/keys/')).length;
+    let v = await chooseFile('#key-file', 'verification_key.json', vkey);
+    expect(v.verdict, v.reason).toBe('valid');
+    expect(await page.textContent('#key-source')).toMatch(/your file: verification_key\.json/);
+    expect(await page.textContent('#key-info')).toContain(sha(vkey));
+    shots.push(await screenshot(page, 'own-key'));
+
+    // A receipt naming another key than the one supplied.
+    const r = clone(receipt);
+    r.model.vkeySha256 = 'b'.repeat(64);
+    v = await paste(r);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/names another verification key/);
+
+    // The other model's key: the receipt is not for it.
+    v = await chooseFile('#key-file', 'other_key.json', vkeyHashed);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/another verification key/);
+    expect(requests.filter((p) => p.startsWith('/v1/keys/')).length).toBe(before);
+    await keySource('server');
+  });
+
+  it('hashed input: shows the commitment, checks a disclosed input against it (Poseidon in the browser)', async () => {
+    let v = await paste(disclosed);
+    expect(v.verdict, v.reason).toBe('valid');
+    expect(await page.textContent('#commitment')).toBe(disclosed.commitment!.value);
+    expect(await page.textContent('#input-body')).toMatch(/checked against the commitment/);
+    expect(await page.textContent('#checks-body')).toMatch(/disclosed input matches the commitment/);
+
+    const r = clone(disclosed);
+    (r.input as number[][])[0][20] = 0.0625;
+    v = await paste(r);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/does not match the proven commitment/);
+
+    v = await paste(secret);
+    expect(v.verdict, v.reason).toBe('valid');
+    expect(await page.textContent('#input-body')).toMatch(/not disclosed/);
+    expect(await page.textContent('#not-proven')).toMatch(/only a commitment to it is public/);
+    shots.push(await screenshot(page, 'hashed-not-disclosed'));
+  });
+
+  it('never asked the server to verify; the screenshots are saved', () => {
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((p) => p.startsWith('/v1/verify'))).toEqual([]);
+    expect(shots).toHaveLength(5);
+    for (const s of shots) expect(fs.statSync(s).size).toBeGreaterThan(10_000);
+  });
+});
