@@ -10,6 +10,7 @@ import { releaseCurve } from '../curve.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
+import { PROOF_SYSTEMS } from '../receipt/index.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -39,7 +40,7 @@ function program(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   cmd.command('compile')
-    .description('quantize an ONNX model, compile it to a circuit and make its Groth16 keys')
+    .description('quantize an ONNX model, compile it to a circuit and make its proving and verification keys')
     .argument('<model.onnx>', 'float ONNX model')
     .requiredOption('--calibration <file>', 'JSON array of sample inputs, or an object with a "calibration" array')
     .requiredOption('--out <dir>', 'build directory to write')
@@ -47,6 +48,7 @@ function program(): Command {
     .addOption(new Option('--visibility <v>', 'input visibility').choices(['public', 'hashed']).default('public'))
     .option('--activation-bits <n>', 'activation precision in bits', intArg('--activation-bits'))
     .option('--weight-bits <n>', 'weight precision in bits, sign included', intArg('--weight-bits'))
+    .addOption(new Option('--system <s>', 'proof system').choices([...PROOF_SYSTEMS]).default('groth16'))
     .option('--ptau <file>', 'public powers-of-tau file (Hermez); default: a cached development ceremony')
     .option('--keys <dir>', 'where development ceremonies are cached', DEFAULT_KEYS_DIR)
     .action(async (model: string, o) => {
@@ -59,8 +61,9 @@ function program(): Command {
         ...(o.weightBits !== undefined ? { weightBits: o.weightBits } : {}),
         ptau: o.ptau ?? null,
         keysDir: o.keys,
+        system: o.system,
       }, log);
-      log(`${m.constraints.total} constraints; ceremony: ${m.ceremony.kind} (2^${m.ceremony.power})`);
+      log(`${m.constraints.total} constraints; ${m.system}: ${m.domain.rows} rows, domain 2^${m.domain.power}; ceremony: ${m.ceremony.kind} (2^${m.ceremony.power})`);
       for (const l of m.constraints.layers) log(`  ${l.op.padEnd(18)} ${String(l.constraints).padStart(8)}  ${l.node}`);
       log(`accepted input range [${m.inputRange.accepted.join(', ')}]`);
       log(`verification key sha256 ${m.keys.vkeySha256}`);

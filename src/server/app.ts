@@ -7,9 +7,8 @@ import { HASH_RE, sha256 } from '../store/store.js';
 import { QUEUE_PREFIX } from '../queue/jobs.js';
 import { importOnnx } from '../onnx/index.js';
 import { parseCalibration } from '../quantize/calibration.js';
-import { loadKey, verifyReceipt } from '../verify/index.js';
-import { groth16Verify } from '../verify/groth16.js';
-import { flattenTensor, quantizeInput, parseCanonical, signalLayout, fromField, dequantize, VKEY_IO_FIELD } from '../receipt/index.js';
+import { loadKey, verifyProof, verifyReceipt } from '../verify/index.js';
+import { flattenTensor, quantizeInput, parseCanonical, signalLayout, fromField, dequantize, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
 import { HttpError, errorHandler } from './http-error.js';
 import { requireKey, rateLimit } from './auth.js';
 import { Metrics } from './metrics.js';
@@ -202,8 +201,10 @@ export function createApp(deps: AppDeps) {
     const signals = body.publicSignals.map(parseCanonical);
     if (signals.length !== layout.total) return void res.json({ valid: false, reason: `expected ${layout.total} public signals, got ${signals.length}` });
     if (signals.some((s) => s === null)) return void res.json({ valid: false, reason: 'a public signal is not a canonical field element' });
-    const ok = await groth16Verify(m.artifacts.vkey, vk as never, signals as bigint[], body.proof as never).catch(() => false);
-    if (!ok) return void res.json({ valid: false, reason: 'the Groth16 proof does not verify against this model' });
+    const system = vk.protocol as ProofSystem;
+    if (!(await verifyProof(system, m.artifacts.vkey, vk, signals as bigint[], body.proof))) {
+      return void res.json({ valid: false, reason: `the ${system} proof does not verify against this model` });
+    }
     const outQ = (signals as bigint[]).slice(0, layout.outputs).map(fromField);
     res.json({ valid: true, output: outQ.map((q) => dequantize(q, io.output.scale)), outputQuantized: outQ.map(String) });
   }));

@@ -43,7 +43,7 @@ export const OPENAPI = Object.freeze({
               name: { type: 'string' },
               onnx: { type: 'string', format: 'byte', description: 'the ONNX file, base64' },
               calibration: { description: 'array of sample inputs, or {calibration: [...]}' },
-              options: { type: 'object', properties: { visibility: { type: 'string', enum: ['public', 'hashed'] }, inputRange: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, activationBits: { type: 'integer' }, weightBits: { type: 'integer' } } },
+              options: { type: 'object', properties: { visibility: { type: 'string', enum: ['public', 'hashed'] }, inputRange: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, activationBits: { type: 'integer' }, weightBits: { type: 'integer' }, system: { type: 'string', enum: ['groth16', 'plonk', 'fflonk'] } } },
             },
           }),
         },
