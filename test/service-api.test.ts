@@ -36,6 +36,20 @@ describe('API: models and proofs', () => {
     expect(m.json.keys.vkeySha256).toBe(receipt.model.vkeySha256);
   });
 
+  it('serves the Solidity source of the model contract and of the verifier alone', async () => {
+    const model_ = await call(`${svc.url}/v1/models/${model}/verifier.sol`, 'GET');
+    expect(model_.status).toBe(200);
+    expect(model_.json).toMatch(/contract ZkinferModelVerifier/);
+    expect(model_.json).toMatch(/contract ZkinferModel/);
+    expect(model_.json).toContain(receipt.model.vkeySha256);
+    const plain = await call(`${svc.url}/v1/models/${model}/verifier.sol?contract=verifier`, 'GET');
+    expect(plain.json).toMatch(/contract Groth16Verifier/);
+    expect(plain.json).not.toMatch(/contract ZkinferModel/);
+    const bad = await call(`${svc.url}/v1/models/${model}/verifier.sol?contract=other`, 'GET');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/contract must be/);
+  });
+
   it('returns the receipt when done, which verifies with POST /v1/verify', async () => {
     expect(receipt.output[0]).toHaveLength(10);
     const v = await call(`${svc.url}/v1/verify`, 'POST', { receipt }, null);

@@ -15,6 +15,7 @@ import { Metrics } from './metrics.js';
 import { modelUpload, proofRequest, verifyRequest, describe } from './schemas.js';
 import { OPENAPI } from './openapi.js';
 import { verifyPageRouter } from './verify-page.js';
+import { modelContract, solidityVerifier } from '../contracts/index.js';
 import { isZkinferError } from '../errors.js';
 
 export interface AppDeps {
@@ -148,6 +149,14 @@ export function createApp(deps: AppDeps) {
   app.get('/v1/models/:id/verification-key', route(async (req, res) => {
     const m = await readyModel(String(req.params.id));
     res.type('application/json').send(await vkeyText(m.artifacts.vkey));
+  }));
+
+  app.get('/v1/models/:id/verifier.sol', route(async (req, res) => {
+    const m = await readyModel(String(req.params.id));
+    const text = await vkeyText(m.artifacts.vkey);
+    const kind = req.query.contract ?? 'model';
+    if (kind !== 'model' && kind !== 'verifier') throw new HttpError(400, 'INVALID_REQUEST', 'contract must be "model" (verifier and model contract) or "verifier"');
+    res.type('text/plain').send(kind === 'model' ? (await modelContract(text)).source : solidityVerifier(text));
   }));
 
   app.post('/v1/proofs', ...auth, express.json({ limit: config.jsonBodyLimit }), route(async (req, res) => {

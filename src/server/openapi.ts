@@ -55,7 +55,14 @@ export const OPENAPI = Object.freeze({
       get: { summary: 'Model status, manifest and key hashes', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'model', content: json({ $ref: '#/components/schemas/Model' }) }, ...errors(404) } },
     },
     '/v1/models/{id}/verification-key': {
-      get: { summary: 'The Groth16 verification key (with the model interface embedded)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'verification key' }, ...errors(404, 409) } },
+      get: { summary: 'The verification key (snarkjs format for the model\'s proof system, with the model interface embedded)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'verification key' }, ...errors(404, 409) } },
+    },
+    '/v1/models/{id}/verifier.sol': {
+      get: {
+        summary: 'Solidity source: the snarkjs verifier for the model\'s key and the model contract that verifies a proof and returns the decoded outputs (contract=model, the default), or the verifier alone (contract=verifier)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'contract', in: 'query', required: false, schema: { type: 'string', enum: ['model', 'verifier'] } }],
+        responses: { 200: { description: 'Solidity source', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors(400, 404, 409) },
+      },
     },
     '/v1/proofs': {
       post: {
