@@ -22,8 +22,8 @@ function locate(name: string): [string, string] | null {
   return null;
 }
 
-function child(args: string[]): Record<string, any> {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), path.join(ROOT, 'bench', 'model.ts'), ...args], {
+function child(args: string[], script = 'model.ts'): Record<string, any> {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), path.join(ROOT, 'bench', script), ...args], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
   });
   const last = r.stdout.trim().split('\n').pop() ?? '';
@@ -32,7 +32,11 @@ function child(args: string[]): Record<string, any> {
 }
 
 const args = process.argv.slice(2);
-const models = args.filter((a) => !a.startsWith('--')).length ? args.filter((a) => !a.startsWith('--')) : DEFAULT_MODELS;
+const named = args.filter((a) => !a.startsWith('--'));
+const models = args.includes('--no-models') ? [] : named.length ? named : DEFAULT_MODELS;
+/** Proof systems compared on the small models (LeNet's PLONK circuit would be in the millions of gates). */
+const SYSTEMS = ['groth16', 'plonk', 'fflonk'] as const;
+const systemModels = args.includes('--no-systems') ? [] : named.length ? named.filter((n) => n !== 'lenet5_28') : ['digits_mlp', 'digits_cnn'];
 const ceremonyPowers = args.includes('--no-ceremony') ? [] : [14, 17];
 const withService = !args.includes('--no-service');
 /** Reuse an existing build in build/bench/NAME (its manifest's timings are reported). */
@@ -57,9 +61,35 @@ for (const name of models) {
       : child(['build', files[0], files[1], out]);
     process.stderr.write(`${name}: prove\n`);
     const prove = child(['prove', files[0], files[1], out, '5']);
-    results[name] = { build, prove };
+    results[name] = { build, prove, measuredAt: new Date().toISOString() };
   } catch (e) {
     results[name] = { error: (e as Error).message };
+  }
+}
+
+/** Per model and proof system: size, setup, proof and verification time, proof size, gas on an in-process EVM. */
+const systems: Record<string, any> = {};
+for (const name of systemModels) {
+  const files = locate(name);
+  if (!files) continue;
+  for (const system of SYSTEMS) {
+    const key = `${name}/${system}`;
+    const out = path.join(WORK, `${name}-${system}`);
+    process.stderr.write(`${key}: build\n`);
+    try {
+      const manifestFile = path.join(out, 'manifest.json');
+      const m = reuse && fs.existsSync(manifestFile) ? JSON.parse(fs.readFileSync(manifestFile, 'utf8')) : null;
+      const build = m && m.system === system
+        ? { system, constraints: m.constraints.total, rows: m.domain.rows, domainPower: m.domain.power, timings: m.timings, power: m.ceremony.power, reused: true }
+        : child(['build', files[0], files[1], out, system]);
+      process.stderr.write(`${key}: prove\n`);
+      const prove = child(['prove', files[0], files[1], out, system === 'groth16' ? '5' : '2']);
+      process.stderr.write(`${key}: gas\n`);
+      const gas = child([out, path.join(out, 'bench-receipt.json')], 'gas.ts');
+      systems[key] = { build, prove, gas, measuredAt: new Date().toISOString() };
+    } catch (e) {
+      systems[key] = { error: (e as Error).message };
+    }
   }
 }
 
@@ -114,8 +144,28 @@ for (const [k, c] of Object.entries(ceremonies)) {
   process.stdout.write(`\ndevelopment ceremony ${k}: ${s(c.ms)} s${change(c.ms, previous?.ceremonies?.[k]?.ms)} (peak ${c.peakRssMb} MB)\n`);
 }
 if (service) process.stdout.write(`\nservice (digits_mlp, loopback): ${JSON.stringify(service)}\n`);
+if (Object.keys(systems).length) {
+  const sr = [['model/system', 'rows', 'domain', 'ptau', 'setup s', 'prove ms', 'verify ms', 'proof B', 'verify gas', 'model contract gas', 'verifier code B']];
+  for (const [k, r] of Object.entries(systems)) {
+    if (r.error) {
+      sr.push([k, `error: ${r.error}`, '', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    sr.push([k, String(r.build.rows), `2^${r.build.domainPower}`, `2^${r.build.power}`, s(r.build.timings.setup), String(r.prove.proveMs), String(r.prove.verifyMs),
+      String(r.prove.proofBytes), String(r.gas.verifier.verifyGas.transaction), String(r.gas.model.verifyGas.transaction), String(r.gas.verifier.codeSize)]);
+  }
+  const w = sr[0].map((_, i) => Math.max(...sr.map((r) => r[i].length)));
+  process.stdout.write(`\nproof systems:\n${sr.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n')}\n`);
+}
 fs.mkdirSync(RESULTS, { recursive: true });
 // Parts not measured this run keep their previous figures.
-const doc = { service: service ?? previous?.service ?? null, date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, models: results, ceremonies: Object.keys(ceremonies).length ? ceremonies : previous?.ceremonies ?? {} };
+const doc = {
+  service: service ?? previous?.service ?? null,
+  date: new Date().toISOString(),
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  models: { ...(previous?.models ?? {}), ...results },
+  systems: { ...(previous?.systems ?? {}), ...systems },
+  ceremonies: Object.keys(ceremonies).length ? ceremonies : previous?.ceremonies ?? {},
+};
 fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
 fs.writeFileSync(path.join(RESULTS, `${doc.date.slice(0, 10)}.json`), `${JSON.stringify(doc, null, 2)}\n`);
