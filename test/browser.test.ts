@@ -3,13 +3,14 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
+import { tinyMlp, tinySamples } from './helpers/onnx-builder.js';
 import { startService, type TestService } from './helpers/service.js';
 import { launchBrowser, forgetVerdict, settledVerdict, screenshot, type Shown } from './helpers/browser.js';
 import { ModelProver } from '../src/prove/index.js';
 import { DirStore } from '../src/store/store.js';
 import { buildPath } from '../src/paths.js';
 import { releaseCurve } from '../src/curve.js';
-import type { Receipt } from '../src/receipt/index.js';
+import { toField, type Receipt } from '../src/receipt/index.js';
 
 const data = loadJson(fixture('digits_mlp.data.json'));
 const onnx = fs.readFileSync(fixture('digits_mlp.onnx'));
@@ -25,8 +26,12 @@ let receipt: Receipt;
 let disclosed: Receipt;
 let secret: Receipt;
 let topClass: number;
+/** PLONK and FFLONK receipts of a tiny model: verified in the browser by snarkjs' browser build. */
+const universal: Array<{ system: 'plonk' | 'fflonk'; receipt: Receipt }> = [];
 const requests: string[] = [];
 const shots: string[] = [];
+const keys: Buffer[] = [];
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   const [dir, hashedDir] = [
@@ -39,6 +44,11 @@ beforeAll(async () => {
   const hp = await ModelProver.load(hashedDir);
   disclosed = (await hp.prove(data.test[4].input)).receipt;
   secret = (await hp.prove(data.test[4].input, { disclose: false })).receipt;
+  for (const system of ['plonk', 'fflonk'] as const) {
+    const d = await ensureBuild(`tiny_mlp_${system}`, tinyMlp(), tinySamples(16), { system });
+    universal.push({ system, receipt: (await (await ModelProver.load(d)).prove(tinySamples(1, 21)[0])).receipt });
+    keys.push(fs.readFileSync(buildPath(d, 'vkey')));
+  }
   await releaseCurve();
   const out = (receipt.output as number[][])[0];
   topClass = out.indexOf(Math.max(...out));
@@ -49,15 +59,16 @@ beforeAll(async () => {
   await store.put(vkey);
   await store.put(vkeyHashed);
   await store.put(onnx);
+  for (const k of keys) await store.put(k);
 
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // Chromium reports a 404 (the unknown key below) as a console error; anything else, e.g. a CSP violation, is a fault.
+  page.on('console', (m) => m.type() === 'error' && !/Failed to load resource/.test(m.text()) && pageErrors.push(m.text()));
   await page.goto(`${svc.url}/verify`);
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
-  expect(errors).toEqual([]);
 });
 
 afterAll(async () => {
@@ -108,6 +119,10 @@ describe('GET /v1/keys/:sha256', () => {
     const p = await fetch(`${svc.url}/verify`);
     expect(p.headers.get('content-security-policy')).toMatch(/connect-src 'self'/);
     expect(await p.text()).toMatch(/<script type="module" src="verify.js">/);
+    // The page's relative URLs need /verify, not /verify/.
+    const slash = await fetch(`${svc.url}/verify/`, { redirect: 'manual' });
+    expect(slash.status).toBe(301);
+    expect(new URL(slash.headers.get('location')!, `${svc.url}/verify/`).pathname).toBe('/verify');
   });
 });
 
@@ -132,7 +147,7 @@ describe('/verify in a browser', () => {
     shots.push(await screenshot(page, 'valid'));
   });
 
-  it('verifies a receipt dropped on the page', async () => {
+  it('verifies a receipt dropped on the page, or pasted on it', async () => {
     await forgetVerdict(page);
     const dt = await page.evaluateHandle((text) => {
       const t = new DataTransfer();
@@ -143,6 +158,17 @@ describe('/verify in a browser', () => {
     const v = await settledVerdict(page);
     expect(v.verdict, v.reason).toBe('valid');
     expect(await page.textContent('#receipt-info')).toMatch(/dropped\.json/);
+
+    // Pasted anywhere on the page (outside the text areas): sorted by content.
+    await forgetVerdict(page);
+    await page.evaluate((text) => {
+      const t = new DataTransfer();
+      t.setData('text/plain', text);
+      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: t, bubbles: true, cancelable: true }));
+    }, JSON.stringify(receipt));
+    const p = await settledVerdict(page);
+    expect(p.verdict, p.reason).toBe('valid');
+    expect(await page.textContent('#receipt-info')).toBe('pasted receipt');
   });
 
   it('shows tampered receipts as invalid, with the reason', async () => {
@@ -239,7 +265,28 @@ describe('/verify in a browser', () => {
     shots.push(await screenshot(page, 'hashed-not-disclosed'));
   });
 
-  it('never asked the server to verify; the screenshots are saved', () => {
+  it('PLONK and FFLONK receipts verify too (snarkjs in the browser), and a changed output does not', async () => {
+    for (const { system, receipt: r } of universal) {
+      const name = system.toUpperCase();
+      let v = await paste(r);
+      expect(v.verdict, `${system}: ${v.reason}`).toBe('valid');
+      expect(await page.textContent('#checks-body')).toContain(`${name} proof`);
+      // Output, its quantized value and its signal changed together: only the proof can tell.
+      const t = clone(r);
+      const q = BigInt(t.outputQuantized[0]) + 1n;
+      t.outputQuantized[0] = q.toString();
+      t.publicSignals[0] = toField(q).toString();
+      let row = t.output as unknown[];
+      while (Array.isArray(row[0])) row = row[0] as unknown[];
+      row[0] = Number(q) / 2 ** t.outputScale;
+      v = await paste(t);
+      expect(v.verdict).toBe('invalid');
+      expect(v.reason).toContain(`the ${name} proof does not verify`);
+    }
+  });
+
+  it('never asked the server to verify, raised no page errors; the screenshots are saved', () => {
+    expect(pageErrors).toEqual([]);
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((p) => p.startsWith('/v1/verify'))).toEqual([]);
     expect(shots).toHaveLength(5);

@@ -33,6 +33,8 @@ interface Outcome {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+// WebCrypto (the key's hash) exists only in secure contexts: HTTPS or localhost.
+const secure = globalThis.isSecureContext && !!globalThis.crypto?.subtle;
 // fatal: invalid UTF-8 is refused rather than replaced; ignoreBOM: a BOM stays in the
 // text, so the verifier's own hash of the text equals the hash of the bytes.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -80,9 +82,11 @@ function setKeySource(s: 'server' | 'own') {
 }
 
 async function showKeyInfo() {
-  if (!ownKey) return void (keyInfo.textContent = '');
-  const sha = await sha256Hex(ownKey.bytes);
-  keyInfo.textContent = `${ownKey.label}: ${ownKey.bytes.length} bytes, sha256 ${sha}`;
+  const k = ownKey;
+  if (!k || !secure) return void (keyInfo.textContent = '');
+  const sha = await sha256Hex(k.bytes);
+  // Typing fires faster than hashing: only the current key's hash is shown.
+  if (k === ownKey) keyInfo.textContent = `${k.label}: ${k.bytes.length} bytes, sha256 ${sha}`;
 }
 
 function setOwnKey(bytes: Uint8Array, label: string, text: string | null) {
@@ -209,9 +213,13 @@ document.addEventListener('paste', (e) => {
     loadText(text, null);
   }
 });
+// A paste into either text area verifies at once (after the text is in); typing waits for the button.
 receiptText.addEventListener('paste', () => setTimeout(() => {
   receiptInfo.textContent = 'pasted receipt';
   void run();
+}));
+keyText.addEventListener('paste', () => setTimeout(() => {
+  if (receiptText.value.trim()) void run();
 }));
 receiptText.addEventListener('input', () => (receiptInfo.textContent = receiptText.value.trim() ? 'edited text' : ''));
 keyText.addEventListener('input', () => {
@@ -318,6 +326,7 @@ async function check(): Promise<Outcome | null> {
 
 let runs = 0;
 async function run() {
+  if (!secure) return;
   const id = ++runs;
   const verdict = $('verdict');
   $('result').hidden = false;
@@ -511,7 +520,8 @@ function renderTrust(o: Outcome, io: ModelIO | null) {
 
 // ---------------------------------------------------------------- start
 
-if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+$('boot').hidden = true;
+if (!secure) {
   $('insecure').hidden = false;
   verifyButton.disabled = true;
 }
