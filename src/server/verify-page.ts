@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { build, type Plugin } from 'esbuild';
@@ -13,8 +14,13 @@ import { HttpError } from './http-error.js';
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 const ENTRY = path.join(WEB_DIR, 'verify-page.ts');
 
-/** A verification key is a few hundred kB at most; anything bigger is some other artifact. */
-const MAX_KEY_BYTES = 8 << 20;
+/**
+ * A Groth16 key grows by about 170 bytes per public signal: 64 MB covers models
+ * with a few hundred thousand public inputs. Anything bigger is another artifact.
+ */
+const MAX_KEY_BYTES = 64 << 20;
+/** Keys kept in memory for /v1/keys, in total. */
+const KEY_CACHE_BYTES = 64 << 20;
 
 /**
  * The page's Content-Security-Policy: scripts from this origin only, WebAssembly
@@ -74,8 +80,10 @@ export async function bundleVerifyPage(): Promise<Bundle> {
     plugins: [poseidonOnly],
   });
   const js = Buffer.from(r.outputFiles[0].contents);
-  return { js, gz: zlib.gzipSync(js, { level: 6 }), ms: performance.now() - t0 };
+  return { js, gz: await gzip(js, { level: 6 }), ms: performance.now() - t0 };
 }
+
+const gzip = promisify(zlib.gzip);
 
 type Handler = (req: Request, res: Response) => Promise<unknown>;
 const route = (h: Handler) => (req: Request, res: Response, next: NextFunction) => h(req, res).catch(next);
@@ -132,6 +140,7 @@ export function verifyPageRouter(deps: VerifyPageDeps): Router {
   // served here: other artifacts stay behind the worker token. Answers are
   // remembered, so repeated requests for a big non-key artifact are cheap.
   const keys = new Map<string, Buffer>();
+  let keyBytes = 0;
   const notKeys = new Set<string>();
   router.get('/v1/keys/:sha256', route(async (req, res) => {
     const hash = String(req.params.sha256);
@@ -140,8 +149,12 @@ export function verifyPageRouter(deps: VerifyPageDeps): Router {
     if (!b && !notKeys.has(hash)) {
       const bytes = await store.get(hash);
       if (bytes && bytes.length <= MAX_KEY_BYTES && isVerificationKey(bytes)) {
-        if (keys.size >= 256) keys.clear();
+        if (keyBytes + bytes.length > KEY_CACHE_BYTES) {
+          keys.clear();
+          keyBytes = 0;
+        }
         keys.set(hash, (b = bytes));
+        keyBytes += bytes.length;
       } else if (bytes) {
         if (notKeys.size >= 4096) notKeys.clear();
         notKeys.add(hash);
@@ -156,6 +169,10 @@ export function verifyPageRouter(deps: VerifyPageDeps): Router {
 }
 
 function isVerificationKey(bytes: Buffer): boolean {
+  // Keys are JSON objects; binary artifacts (zkey, r1cs, wasm, ONNX) are turned away unread.
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] !== 0x7b) return false;
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     parseVerificationKey(text);

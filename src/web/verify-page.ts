@@ -410,8 +410,8 @@ function renderOutput(r: Record<string, unknown> | null, io: ModelIO | null, val
   // Long outputs: the ten largest, then all of them behind a toggle.
   const rows = values.map((v, i) => ({ v, i }));
   const shown = values.length > 20 ? [...rows].sort((a, b) => b.v - a.v).slice(0, 10) : rows;
-  const lo = Math.min(0, ...values);
-  const hi = Math.max(...values);
+  const lo = values.reduce((m, v) => Math.min(m, v), 0);
+  const hi = values.reduce((m, v) => Math.max(m, v), -Infinity);
   const table = el('table', { id: 'output-table' }, el('thead', {}, el('tr', {}, el('th', {}, 'index'), el('th', {}, 'value'), el('th', {}, 'quantized'), el('th', {}, ''))));
   const tbody = el('tbody');
   for (const { v, i } of shown) {
@@ -506,7 +506,7 @@ function renderTrust(o: Outcome, io: ModelIO | null) {
       : 'The output shown is exactly the proof\'s public output, at the key\'s fixed-point scale.');
     li(proven, 'The verification key (and so the circuit) is the one the receipt names by its sha256; the key states it was compiled from the ONNX file ', onnxRef(), '.');
   } else {
-    li(proven, 'Nothing: the receipt did not verify, so its output and input are only claims.');
+    li(proven, `Nothing: the receipt ${o.verdict === 'invalid' ? 'did not verify' : 'was not verified'}, so its output and input are only claims.`);
   }
   li(not, 'That the ONNX file is the one you think: compare the sha256 of your copy with ', onnxRef(), '.');
   li(not, io ? `That fixed point equals float: inputs are rounded to multiples of 2^-${io.input.scale}, outputs computed in fixed point (2^-${io.output.scale}); they can differ slightly from the float model's.`
