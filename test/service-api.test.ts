@@ -4,7 +4,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, call, uploadModel, waitProof, API_KEY, type TestService } from './helpers/service.js';
 import { fixture, loadJson } from './helpers/builds.js';
-import { makeOnnx } from './helpers/onnx-builder.js';
+import { makeOnnx, tinyMlp, tinySamples } from './helpers/onnx-builder.js';
 import { FIELD_PRIME, toField } from '../src/receipt/index.js';
 import { DirStore } from '../src/store/store.js';
 
@@ -155,6 +155,28 @@ describe('API: the caller\'s mistakes get the right 4xx and a message, never a s
     expect(r.json.error.message).toBe('invalid API key');
     r = await call(`${svc.url}/v1/models`, 'POST', { onnx: 'AAAA', calibration: [1] }, null);
     expect(r.status).toBe(401);
+  });
+
+  it('compiles, proves and verifies a model with PLONK when the upload asks for it', async () => {
+    const id = await uploadModel(svc.url, tinyMlp(), tinySamples(16), { system: 'plonk' });
+    const m = await call(`${svc.url}/v1/models/${id}`, 'GET');
+    expect(m.json.manifest.system).toBe('plonk');
+    const r = await call(`${svc.url}/v1/proofs`, 'POST', { model: id, input: tinySamples(1, 5)[0] });
+    const done = await waitProof(svc.url, r.json.id);
+    expect(done.status).toBe('done');
+    expect(done.receipt.system).toBe('plonk');
+    const v = await call(`${svc.url}/v1/verify`, 'POST', { receipt: done.receipt });
+    expect(v.json).toMatchObject({ valid: true });
+    expect(v.json.checked).toContain('PLONK proof');
+    const signals = await call(`${svc.url}/v1/verify`, 'POST', { proof: done.receipt.proof, publicSignals: done.receipt.publicSignals, model: id });
+    expect(signals.json.valid).toBe(true);
+    const t = clone(done.receipt.publicSignals);
+    t[0] = toField(BigInt(done.receipt.outputQuantized[0]) + 1n).toString();
+    const bad = await call(`${svc.url}/v1/verify`, 'POST', { proof: done.receipt.proof, publicSignals: t, model: id });
+    expect(bad.json).toEqual({ valid: false, reason: 'the plonk proof does not verify against this model' });
+    const sys = await call(`${svc.url}/v1/models`, 'POST', { onnx: Buffer.from(tinyMlp()).toString('base64'), calibration: tinySamples(4), options: { system: 'stark' } });
+    expect(sys.status).toBe(400);
+    expect(sys.json.error.message).toMatch(/options\.system/);
   });
 
   it('an unsupported or malformed model is refused at upload, with the ops named', async () => {
