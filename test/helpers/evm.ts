@@ -50,6 +50,14 @@ export function compileSolidity(sources: Record<string, string>): Record<string,
   return result;
 }
 
+const compiled = new Map<string, Record<string, CompiledContract>>();
+/** The contracts of one Solidity source, compiled once per process (by content): tests and the gas bench share the work. */
+export function compileSource(source: string): Record<string, CompiledContract> {
+  let c = compiled.get(source);
+  if (!c) compiled.set(source, (c = compileSolidity({ 'Contract.sol': source })['Contract.sol']));
+  return c;
+}
+
 /** EIP-170: the largest runtime code a contract may have on mainnet. */
 export const MAX_CODE_SIZE = 24_576;
 
