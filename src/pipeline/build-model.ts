@@ -1,26 +1,21 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import { importOnnx } from '../onnx/index.js';
 import {
   calibrate, choosePrecision, exactScale, parseCalibration, quantize, quantizeOptions, recordCalibration, PRECISION_TOLERANCE,
   type PrecisionTrial, type QuantizeOptions, type RecordedCalibration,
 } from '../quantize/index.js';
-import { emitCircuit } from '../lower/index.js';
-import { runCircom } from '../compile/circom.js';
+import { compileCircuit, writeCircuit } from './circuit.js';
 import { devPtau, publicPtau, type PtauInfo } from '../setup/ptau.js';
 import { keySize, setupKeys } from '../setup/systems.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
 import { PROOF_SYSTEMS, type ProofSystem } from '../receipt/receipt.js';
 import { ZkinferError } from '../errors.js';
 import { acceptedRange } from '../receipt/io.js';
-import { buildPath, CIRCUITS_DIR, DEFAULT_KEYS_DIR } from '../paths.js';
+import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
 import { releaseCurve } from '../curve.js';
 import { readR1csInfo } from '../compile/r1cs.js';
-
-const require = createRequire(import.meta.url);
 
 export interface BuildOptions extends QuantizeOptions {
   /** A public powers-of-tau file; null makes (or reuses) a development one. */
@@ -80,22 +75,12 @@ export async function buildModel(
     progress(`precision ${t.activationBits}/${t.weightBits} bits: calibration top-1 ${t.top1}/${t.samples}, max error ${(t.relError * 100).toFixed(2)}% of the largest output`);
     return chosen.program;
   });
-  const emitted = emitCircuit(program);
-
-  fs.mkdirSync(buildPath(outDir, 'circuitDir'), { recursive: true });
+  const emitted = writeCircuit(program, outDir);
   fs.writeFileSync(buildPath(outDir, 'onnx'), onnxBytes);
   fs.writeFileSync(buildPath(outDir, 'program'), JSON.stringify(program));
   fs.writeFileSync(buildPath(outDir, 'calibration'), `${JSON.stringify(recorded, null, 1)}\n`);
-  fs.writeFileSync(buildPath(outDir, 'circom'), emitted.source);
-  const circomlib = path.dirname(require.resolve('circomlib/package.json'));
-  for (const f of emitted.includes) {
-    const src = fs.existsSync(path.join(CIRCUITS_DIR, f)) ? path.join(CIRCUITS_DIR, f) : path.join(circomlib, 'circuits', f);
-    fs.copyFileSync(src, path.join(buildPath(outDir, 'circuitDir'), f));
-  }
 
-  const stats = await timed(timings, 'compile', progress, () => runCircom(buildPath(outDir, 'circuitDir'), 'model.circom'));
-  const wc = buildPath(outDir, 'witnessCalculator');
-  fs.copyFileSync(wc.replace(/\.cjs$/, '.js'), wc);
+  const stats = await timed(timings, 'compile', progress, () => compileCircuit(outDir));
   const info = await readR1csInfo(buildPath(outDir, 'r1cs'));
   const known = emitted.costs.reduce((s, c) => s + c.constraints, 0);
   const layers = [...emitted.costs, { node: program.outputNode, op: program.io.visibility === 'hashed' ? 'output+commitment' : 'output', outputs: program.outputForms.length, constraints: info.nConstraints - known, bits: { min: 0, max: 0 } }];
