@@ -10,6 +10,8 @@ import { releaseCurve } from '../curve.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
+import { registerAuditCommands } from './audit.js';
+import { registerCeremonyCommands } from './ceremony.js';
 import { PROOF_SYSTEMS } from '../receipt/index.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -206,6 +208,8 @@ function program(): Command {
       }
     });
   registerContractCommands(cmd);
+  registerAuditCommands(cmd);
+  registerCeremonyCommands(cmd);
   return cmd;
 }
 
