@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAddressFromString, type Address } from '@ethereumjs/util';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
@@ -19,6 +21,7 @@ import { releaseCurve } from '../src/curve.js';
 import { isZkinferError } from '../src/errors.js';
 import type { Manifest } from '../src/pipeline/index.js';
 
+const require = createRequire(import.meta.url);
 const data = loadJson(fixture('digits_mlp.data.json'));
 const onnx = fs.readFileSync(fixture('digits_mlp.onnx'));
 const OUT = path.join(ARTIFACTS, 'contracts');
@@ -46,7 +49,7 @@ let hashed: Deployed;
 let rh: Receipt;
 /** digits_mlp's circuit with fresh Groth16 keys: same ABI, another key. */
 let rekeyed: Deployed;
-const universal: Record<'plonk' | 'fflonk', { d: Deployed; r: Receipt }> = {} as never;
+const universal = {} as Record<'plonk' | 'fflonk', { d: Deployed; r: Receipt }>;
 const gas: Record<string, VerifierGas> = {};
 
 async function deployModel(vkText: string, name: string): Promise<Deployed> {
@@ -83,6 +86,7 @@ beforeAll(async () => {
   const universalReceipts: Partial<Record<'plonk' | 'fflonk', [string, Receipt]>> = {};
   for (const system of ['plonk', 'fflonk'] as const) {
     const d = await ensureBuild(`tiny_mlp_${system}`, tinyMlp(), tinySamples(16), { system });
+    fs.copyFileSync(buildPath(d, 'zkey'), path.join(OUT, `${system}.zkey`));
     const p = await ModelProver.load(d);
     universalReceipts[system] = [fs.readFileSync(buildPath(d, 'vkey'), 'utf8'), (await p.prove([[0.1, -0.2, 0.3, 0.4]])).receipt];
   }
@@ -157,6 +161,15 @@ describe('Solidity sources', () => {
       expect(s).toContain(`contract ${protocolAbi(system, 0).contract} {`);
       if (system === 'fflonk') expect(s).toMatch(/uint256 constant w8_7 = \d+;/);
     }
+  });
+
+  it('renders exactly what snarkjs renders from the proving key, for each protocol', async () => {
+    const dir = path.join(path.dirname(require.resolve('snarkjs')), '..', 'templates');
+    const templates = Object.fromEntries(['groth16', 'plonk', 'fflonk'].map((p) => [p, fs.readFileSync(path.join(dir, `verifier_${p}.sol.ejs`), 'utf8')]));
+    const fromZkey = (zkey: string): Promise<string> => (snarkjs.zKey as unknown as { exportSolidityVerifier(z: string, t: object): Promise<string> }).exportSolidityVerifier(zkey, templates);
+    expect(solidityVerifier(rekeyed.vk)).toBe(await fromZkey(path.join(OUT, 'rekeyed', 'model.zkey')));
+    for (const system of ['plonk', 'fflonk'] as const) expect(solidityVerifier(universal[system].d.vk)).toBe(await fromZkey(path.join(OUT, `${system}.zkey`)));
+    await releaseCurve();
   });
 
   it('refuses a key of an unknown protocol, another curve, or with code where numbers belong', () => {
