@@ -72,7 +72,7 @@ async function keyChecks(b: AuditedBuild, r1cs: { file: string; source: string }
   else if (!r1cs) checks.push(skip('proving-key', 'needs an r1cs: none was re-derived and the build has none'));
   else {
     progress(`checking the proving key against the ${r1cs.source} r1cs and the powers of tau…`);
-    checks.push(await provingKeyCheck(system, r1cs.file, r1cs.source, ptau, zkey, workDir));
+    checks.push(await provingKeyCheck(system, r1cs.file, r1cs.source, ptau, zkey, b.vkey[VKEY_IO_FIELD], workDir));
   }
   checks.push(await verificationKeyCheck(b.vkey, zkey));
 
@@ -108,7 +108,7 @@ function onnxCheck(b: AuditedBuild, onnxSha256: string): AuditCheck {
 
 /** calibration.json parses and is the record the manifest names; returns the record for re-derivation. */
 function calibrationCheck(b: AuditedBuild): { check: AuditCheck; record: unknown } {
-  if (!b.calibration) return { check: fail('calibration', 'the build has no calibration.json (builds record one since calibration decisions are kept); recompile the model'), record: null };
+  if (!b.calibration) return { check: fail('calibration', 'the build has no calibration.json (it predates recorded calibration): recompile the model to audit it'), record: null };
   let record: unknown;
   try {
     record = JSON.parse(b.calibration.toString('utf8'));

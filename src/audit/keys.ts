@@ -4,6 +4,7 @@ import * as snarkjs from 'snarkjs';
 import { setupKeys } from '../setup/systems.js';
 import { VKEY_IO_FIELD, type VerificationKey } from '../receipt/receipt.js';
 import type { ProofSystem } from '../receipt/receipt.js';
+import type { ModelIO } from '../receipt/io.js';
 import { fail, pass, type AuditCheck } from './report.js';
 import { jsonDiff } from './compare.js';
 import { sha256 } from './build.js';
@@ -66,7 +67,7 @@ async function initialKey(r1cs: string, ptau: PtauIdentity, logger: snarkjs.Logg
  * against the initial key. PLONK and FFLONK keys hold no secret beyond the
  * ptau, so the setup is run again and the result compared.
  */
-export async function provingKeyCheck(system: ProofSystem, r1cs: string, r1csSource: string, ptauId: PtauIdentity, zkey: string, workDir: string): Promise<AuditCheck> {
+export async function provingKeyCheck(system: ProofSystem, r1cs: string, r1csSource: string, ptauId: PtauIdentity, zkey: string, io: ModelIO, workDir: string): Promise<AuditCheck> {
   const ptau = ptauId.file;
   if (system === 'groth16') {
     const r = await collectingLog(async (logger) => zKey.verifyFromInit(await initialKey(r1cs, ptauId, logger), ptau, zkey, logger));
@@ -78,8 +79,7 @@ export async function provingKeyCheck(system: ProofSystem, r1cs: string, r1csSou
   const again = path.join(dir, 'model.zkey');
   const vkAgain = path.join(dir, 'verification_key.json');
   try {
-    // The io only fills the zkinfer field of the rerun's key, which is not compared here.
-    await setupKeys(system, r1cs, ptau, again, vkAgain, { onnxSha256: '', visibility: 'public', input: { name: '', shape: [], scale: 0, lo: 0, bits: 0 }, output: { name: '', shape: [], scale: 0 } });
+    await setupKeys(system, r1cs, ptau, again, vkAgain, io);
   } catch (e) {
     return fail('proving-key', `${system} setup from the ${r1csSource} r1cs and the powers of tau failed: ${(e as Error).message}`);
   }
