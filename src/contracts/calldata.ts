@@ -102,7 +102,7 @@ function snarkjsText(protocol: SolidityProtocol, proof: unknown, pub: string[]):
  * starts snarkjs' curve: CLI callers release it (releaseCurve) when done.
  */
 export async function calldata(receipt: ProofBundle): Promise<Calldata> {
-  const system = asSolidityProtocol(receipt.system, 'receipt');
+  const system = asSolidityProtocol(receipt.system, 'receipt', 'RECEIPT_INVALID');
   const proofProtocol = field(receipt.proof, 'protocol', 'protocol');
   if (proofProtocol !== system) throw new ZkinferError('RECEIPT_INVALID', `receipt says system ${system}, its proof is ${JSON.stringify(proofProtocol)}`);
   if (!Array.isArray(receipt.publicSignals)) throw new ZkinferError('RECEIPT_INVALID', 'receipt publicSignals is not an array');

@@ -1,4 +1,4 @@
-import { ZkinferError } from '../errors.js';
+import { ZkinferError, type ErrorCode } from '../errors.js';
 
 /** Proof systems snarkjs ships Solidity verifier templates for. */
 export const SOLIDITY_PROTOCOLS = ['groth16', 'plonk', 'fflonk'] as const;
@@ -36,12 +36,10 @@ export function protocolAbi(protocol: SolidityProtocol, nPublic: number): Protoc
   }
 }
 
-export function asSolidityProtocol(protocol: unknown, what: string): SolidityProtocol {
+/** `what` names the thing that carries the protocol (a key, a receipt) in the error. */
+export function asSolidityProtocol(protocol: unknown, what: string, code: ErrorCode): SolidityProtocol {
   if (typeof protocol === 'string' && (SOLIDITY_PROTOCOLS as readonly string[]).includes(protocol)) return protocol as SolidityProtocol;
-  throw new ZkinferError(
-    what === 'receipt' ? 'RECEIPT_INVALID' : 'BUILD_INVALID',
-    `${what} is for proof system ${JSON.stringify(protocol)}; Solidity verifiers exist for ${SOLIDITY_PROTOCOLS.join(', ')}`,
-  );
+  throw new ZkinferError(code, `${what} is for proof system ${JSON.stringify(protocol)}; Solidity verifiers exist for ${SOLIDITY_PROTOCOLS.join(', ')}`);
 }
 
 /** Canonical signature, e.g. `verifyProof(uint256[24],uint256[3])`. */

@@ -32,7 +32,7 @@ export function parseSolidityKey(vkText: string): SolidityKey {
   }
   if (!vk || typeof vk !== 'object' || Array.isArray(vk)) throw new ZkinferError('BUILD_INVALID', 'verification key is not a JSON object');
   const v = vk as Record<string, unknown>;
-  const protocol = asSolidityProtocol(v.protocol, 'verification key');
+  const protocol = asSolidityProtocol(v.protocol, 'verification key', 'BUILD_INVALID');
   if (v.curve !== 'bn128') throw new ZkinferError('BUILD_INVALID', `verification key is over curve ${JSON.stringify(v.curve)}; the EVM verifies bn128 only`);
   if (!Number.isInteger(v.nPublic) || (v.nPublic as number) < 0) throw new ZkinferError('BUILD_INVALID', 'verification key lacks a valid nPublic');
   const check = (x: unknown, where: string): void => {
