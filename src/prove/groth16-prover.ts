@@ -4,6 +4,7 @@ import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
 import { wasmAlloc as alloc, type ThreadManager } from '../wasm-memory.js';
 import { sections } from '../binfile.js';
+import { nativeBn254, type NativeBn254 } from './native.js';
 
 /**
  * Groth16 prover with the proving key parsed once and kept in memory.
@@ -13,7 +14,8 @@ import { sections } from '../binfile.js';
  * A·w and B·w, a JavaScript loop over every key coefficient in snarkjs, run as
  * two WebAssembly calls per coefficient on buffers that stay in the curve's
  * memory. Keys from --O2 circuits carry millions of coefficients, and that
- * loop was the largest share of proving time.
+ * loop was the largest share of proving time. Where the native kernels build
+ * (native.ts), the multi-exponentiations and FFTs run there instead.
  */
 type Curve = any;
 
@@ -33,7 +35,13 @@ export class Groth16Prover {
     private readonly pts: { A: Uint8Array; B1: Uint8Array; B2: Uint8Array; C: Uint8Array; H: Uint8Array },
     private readonly pCoeffs: number,
     private readonly nCoeffs: number,
+    private readonly native: NativeBn254 | null,
   ) {}
+
+  /** Whether the multi-exponentiations and FFTs run natively. */
+  get backend(): 'native' | 'wasm' {
+    return this.native ? 'native' : 'wasm';
+  }
 
   static async load(zkey: Uint8Array): Promise<Groth16Prover> {
     const s = sections(zkey, 'zkey');
@@ -75,7 +83,7 @@ export class Groth16Prover {
     const copy = (k: number) => new Uint8Array(s.get(k)!);
     return new Groth16Prover(curve, qap, {
       nVars, nPublic, domainSize, power: Math.log2(domainSize), alpha1, beta1, beta2, delta1, delta2,
-    }, { A: copy(SECTION.A), B1: copy(SECTION.B1), B2: copy(SECTION.B2), C: copy(SECTION.C), H: copy(SECTION.H) }, pCoeffs, nCoeffs);
+    }, { A: copy(SECTION.A), B1: copy(SECTION.B1), B2: copy(SECTION.B2), C: copy(SECTION.C), H: copy(SECTION.H) }, pCoeffs, nCoeffs, nativeBn254());
   }
 
   /** A·w, B·w and their product over the constraint domain, in Montgomery form. */
@@ -144,16 +152,21 @@ export class Groth16Prover {
     if (witness.byteLength !== h.nVars * 32) throw new Error(`witness has ${witness.byteLength / 32} values, the key expects ${h.nVars}`);
 
     const [aT, bT, cT] = this.abc(witness);
+    // The QAP quotient is evaluated on the coset shifted by a 2n-th root of unity.
     const inc = h.power === Fr.s ? Fr.shift : Fr.w[h.power + 1];
-    const odd = async (x: Uint8Array) => Fr.fft(await Fr.batchApplyKey(await Fr.ifft(x), Fr.e(1), inc));
+    const nat = this.native;
+    const odd = nat
+      ? async (x: Uint8Array) => nat.coset(x, Fr.w[h.power], Fr.inv(Fr.w[h.power]), Fr.inv(Fr.e(h.domainSize)), inc)
+      : async (x: Uint8Array) => Fr.fft(await Fr.batchApplyKey(await Fr.ifft(x), Fr.e(1), inc));
     const [ao, bo, co] = [await odd(aT), await odd(bT), await odd(cT)];
     const hScalars = this.join(new Uint8Array(ao), new Uint8Array(bo), new Uint8Array(co));
 
-    let piA = await G1.multiExpAffine(pts.A, witness);
-    let pib1 = await G1.multiExpAffine(pts.B1, witness);
-    let piB = await G2.multiExpAffine(pts.B2, witness);
-    let piC = await G1.multiExpAffine(pts.C, witness.slice((h.nPublic + 1) * 32));
-    const resH = await G1.multiExpAffine(pts.H, hScalars);
+    const g1 = async (p: Uint8Array, s: Uint8Array) => (nat ? nat.msmG1(p, s) : G1.multiExpAffine(p, s));
+    let piA = await g1(pts.A, witness);
+    let pib1 = await g1(pts.B1, witness);
+    let piB = nat ? nat.msmG2(pts.B2, witness) : await G2.multiExpAffine(pts.B2, witness);
+    let piC = await g1(pts.C, witness.subarray((h.nPublic + 1) * 32));
+    const resH = await g1(pts.H, hScalars);
 
     const rnd = () => Fr.e(BigInt(`0x${crypto.randomBytes(48).toString('hex')}`));
     const r = rnd();

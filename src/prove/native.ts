@@ -1,0 +1,61 @@
+import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+/**
+ * Native BN254 kernels (native/bn254.cc): multi-exponentiations in G1 and G2
+ * and the coset FFT, in ffjavascript's memory layout. Built on first use
+ * with the system C++ compiler against Node's own headers and cached by
+ * source hash; without a compiler the prover keeps to WebAssembly.
+ */
+export interface NativeBn254 {
+  /** Σ scalar_i · P_i: affine Montgomery points, 32-byte standard-form scalars; Jacobian Montgomery result. */
+  msmG1(points: Uint8Array, scalars: Uint8Array): Uint8Array;
+  msmG2(points: Uint8Array, scalars: Uint8Array): Uint8Array;
+  /** Evaluations at shift·w^i of the polynomial through `values` on the roots w^i (all Montgomery). */
+  coset(values: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
+}
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const SOURCE = path.join(ROOT, 'src', 'prove', 'native', 'bn254.cc');
+const CACHE = path.join(ROOT, 'build', 'native');
+const require = createRequire(import.meta.url);
+
+let loaded: NativeBn254 | null | undefined;
+let why = '';
+
+/** Why the native kernels are not in use, if they are not. */
+export const nativeUnavailableReason = (): string => why;
+
+export function nativeBn254(): NativeBn254 | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (process.env.ZKINFER_NATIVE === '0') {
+    why = 'disabled by ZKINFER_NATIVE=0';
+    return null;
+  }
+  try {
+    const src = fs.readFileSync(SOURCE);
+    const hash = crypto.createHash('sha256').update(src).update(process.version).update(process.arch).digest('hex').slice(0, 16);
+    const out = path.join(CACHE, `bn254-${hash}.node`);
+    if (!fs.existsSync(out)) {
+      const headers = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
+      if (!fs.existsSync(path.join(headers, 'node_api.h'))) throw new Error(`Node headers not found in ${headers}`);
+      fs.mkdirSync(CACHE, { recursive: true });
+      // Several processes may build at once: each writes its own file, the rename is atomic.
+      const tmp = `${out}.${process.pid}.tmp`;
+      const r = spawnSync(process.env.CXX ?? 'g++', [
+        '-O3', '-march=native', '-std=c++17', '-shared', '-fPIC', '-pthread', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=zkinfer_bn254', SOURCE, '-o', tmp,
+      ], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`compiler failed: ${(r.stderr || String(r.error ?? '')).slice(0, 400)}`);
+      fs.renameSync(tmp, out);
+    }
+    loaded = require(out) as NativeBn254;
+  } catch (e) {
+    why = (e as Error).message;
+    loaded = null;
+  }
+  return loaded;
+}

@@ -1,0 +1,543 @@
+// Native BN254 kernels for the Groth16 prover: Pippenger multi-exponentiation
+// in G1 and G2 and the coset FFT over the scalar field. Points, field
+// elements and results use ffjavascript's memory layout (little-endian 64-bit
+// limbs, Montgomery form with R = 2^256), so results drop into snarkjs' curve
+// code unchanged. Scalars of a multi-exponentiation are in standard form.
+//
+// Only the prover uses this: a wrong result here makes a proof that fails
+// verification, never a false proof accepted.
+#include <node_api.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+typedef unsigned __int128 u128;
+
+namespace {
+
+struct Field {
+  uint64_t p[4];
+  uint64_t inv;  // -p^-1 mod 2^64
+  uint64_t one[4];  // R mod p
+};
+
+Field makeField(uint64_t p0, uint64_t p1, uint64_t p2, uint64_t p3) {
+  Field f{{p0, p1, p2, p3}, 0, {0, 0, 0, 0}};
+  uint64_t x = 1;  // Newton iteration for p0^-1 mod 2^64
+  for (int i = 0; i < 7; i++) x *= 2 - p0 * x;
+  f.inv = (uint64_t)0 - x;
+  // R mod p: 2^256 by 256 modular doublings of 1.
+  uint64_t r[4] = {1, 0, 0, 0};
+  for (int k = 0; k < 256; k++) {
+    uint64_t c = 0;
+    for (int i = 0; i < 4; i++) {
+      uint64_t n = (r[i] << 1) | c;
+      c = r[i] >> 63;
+      r[i] = n;
+    }
+    bool ge = c != 0;
+    if (!ge) {
+      ge = true;
+      for (int i = 3; i >= 0; i--) {
+        if (r[i] != f.p[i]) {
+          ge = r[i] > f.p[i];
+          break;
+        }
+      }
+    }
+    if (ge) {
+      uint64_t b = 0;
+      for (int i = 0; i < 4; i++) {
+        u128 d = (u128)r[i] - f.p[i] - b;
+        r[i] = (uint64_t)d;
+        b = (uint64_t)(d >> 64) & 1;
+      }
+    }
+  }
+  memcpy(f.one, r, 32);
+  return f;
+}
+
+const Field FQ = makeField(0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL);
+const Field FR = makeField(0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL);
+
+inline bool geq(const uint64_t* a, const uint64_t* p) {
+  for (int i = 3; i >= 0; i--) {
+    if (a[i] != p[i]) return a[i] > p[i];
+  }
+  return true;
+}
+
+inline void subP(uint64_t* a, const uint64_t* p) {
+  uint64_t b = 0;
+  for (int i = 0; i < 4; i++) {
+    u128 d = (u128)a[i] - p[i] - b;
+    a[i] = (uint64_t)d;
+    b = (uint64_t)(d >> 64) & 1;
+  }
+}
+
+// Montgomery multiplication, separated operand scanning: the 16 partial
+// products are independent (the CPU overlaps them), then four reduction
+// rounds. Both moduli are below 2^254, so nothing carries out of 8 limbs.
+inline void fmul(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+  uint64_t t[9];
+  {
+    u128 c;
+    uint64_t carry;
+    // Row 0
+    c = (u128)a[0] * b[0]; t[0] = (uint64_t)c; carry = (uint64_t)(c >> 64);
+    c = (u128)a[0] * b[1] + carry; t[1] = (uint64_t)c; carry = (uint64_t)(c >> 64);
+    c = (u128)a[0] * b[2] + carry; t[2] = (uint64_t)c; carry = (uint64_t)(c >> 64);
+    c = (u128)a[0] * b[3] + carry; t[3] = (uint64_t)c; t[4] = (uint64_t)(c >> 64);
+    for (int i = 1; i < 4; i++) {
+      carry = 0;
+      for (int j = 0; j < 4; j++) {
+        c = (u128)a[i] * b[j] + t[i + j] + carry;
+        t[i + j] = (uint64_t)c;
+        carry = (uint64_t)(c >> 64);
+      }
+      t[i + 4] = carry;
+    }
+    t[8] = 0;
+  }
+  for (int i = 0; i < 4; i++) {
+    const uint64_t m = t[i] * f.inv;
+    u128 c = (u128)m * f.p[0] + t[i];
+    uint64_t carry = (uint64_t)(c >> 64);
+    for (int j = 1; j < 4; j++) {
+      c = (u128)m * f.p[j] + t[i + j] + carry;
+      t[i + j] = (uint64_t)c;
+      carry = (uint64_t)(c >> 64);
+    }
+    for (int k = i + 4; carry && k < 9; k++) {
+      u128 s2 = (u128)t[k] + carry;
+      t[k] = (uint64_t)s2;
+      carry = (uint64_t)(s2 >> 64);
+    }
+  }
+  uint64_t o[4] = {t[4], t[5], t[6], t[7]};
+  if (geq(o, f.p)) subP(o, f.p);
+  r[0] = o[0];
+  r[1] = o[1];
+  r[2] = o[2];
+  r[3] = o[3];
+}
+
+inline void fadd(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+  uint64_t c = 0;
+  uint64_t t[4];
+  for (int i = 0; i < 4; i++) {
+    u128 s = (u128)a[i] + b[i] + c;
+    t[i] = (uint64_t)s;
+    c = (uint64_t)(s >> 64);
+  }
+  if (c || geq(t, f.p)) subP(t, f.p);
+  memcpy(r, t, 32);
+}
+
+inline void fsub(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+  uint64_t t[4];
+  uint64_t bo = 0;
+  for (int i = 0; i < 4; i++) {
+    u128 d = (u128)a[i] - b[i] - bo;
+    t[i] = (uint64_t)d;
+    bo = (uint64_t)(d >> 64) & 1;
+  }
+  if (bo) {
+    uint64_t c = 0;
+    for (int i = 0; i < 4; i++) {
+      u128 s = (u128)t[i] + f.p[i] + c;
+      t[i] = (uint64_t)s;
+      c = (uint64_t)(s >> 64);
+    }
+  }
+  memcpy(r, t, 32);
+}
+
+inline bool fzero(const uint64_t* a) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+
+// Base field of G1.
+struct Fq {
+  uint64_t v[4];
+  static Fq zero() { return Fq{{0, 0, 0, 0}}; }
+  static Fq one() {
+    Fq r;
+    memcpy(r.v, FQ.one, 32);
+    return r;
+  }
+  bool isZero() const { return fzero(v); }
+  bool operator==(const Fq& o) const { return memcmp(v, o.v, 32) == 0; }
+  Fq operator+(const Fq& o) const {
+    Fq r;
+    fadd(FQ, r.v, v, o.v);
+    return r;
+  }
+  Fq operator-(const Fq& o) const {
+    Fq r;
+    fsub(FQ, r.v, v, o.v);
+    return r;
+  }
+  Fq operator*(const Fq& o) const {
+    Fq r;
+    fmul(FQ, r.v, v, o.v);
+    return r;
+  }
+  Fq sq() const { return *this * *this; }
+  Fq dbl() const { return *this + *this; }
+  static const size_t BYTES = 32;
+  void load(const uint8_t* p) { memcpy(v, p, 32); }
+  void store(uint8_t* p) const { memcpy(p, v, 32); }
+};
+
+// Quadratic extension of G2: c0 + c1 u, u^2 = -1.
+struct Fq2 {
+  Fq a, b;
+  static Fq2 zero() { return Fq2{Fq::zero(), Fq::zero()}; }
+  static Fq2 one() { return Fq2{Fq::one(), Fq::zero()}; }
+  bool isZero() const { return a.isZero() && b.isZero(); }
+  bool operator==(const Fq2& o) const { return a == o.a && b == o.b; }
+  Fq2 operator+(const Fq2& o) const { return Fq2{a + o.a, b + o.b}; }
+  Fq2 operator-(const Fq2& o) const { return Fq2{a - o.a, b - o.b}; }
+  Fq2 operator*(const Fq2& o) const {
+    Fq aa = a * o.a, bb = b * o.b;
+    return Fq2{aa - bb, (a + b) * (o.a + o.b) - aa - bb};
+  }
+  Fq2 sq() const {
+    Fq ab = a * b;
+    return Fq2{(a + b) * (a - b), ab + ab};
+  }
+  Fq2 dbl() const { return *this + *this; }
+  static const size_t BYTES = 64;
+  void load(const uint8_t* p) {
+    a.load(p);
+    b.load(p + 32);
+  }
+  void store(uint8_t* p) const {
+    a.store(p);
+    b.store(p + 32);
+  }
+};
+
+// Jacobian point on y^2 = x^3 + b (a = 0); Z = 0 is the point at infinity.
+template <class F>
+struct Jac {
+  F x, y, z;
+  static Jac inf() { return Jac{F::one(), F::one(), F::zero()}; }
+  bool isInf() const { return z.isZero(); }
+};
+
+template <class F>
+struct Aff {
+  F x, y;
+  bool inf;
+};
+
+// dbl-2009-l
+template <class F>
+Jac<F> dbl(const Jac<F>& p) {
+  if (p.isInf()) return p;
+  F A = p.x.sq(), B = p.y.sq(), C = B.sq();
+  F D = ((p.x + B).sq() - A - C).dbl();
+  F E = A.dbl() + A;
+  F Fv = E.sq();
+  Jac<F> r;
+  r.x = Fv - D.dbl();
+  F C8 = C.dbl().dbl().dbl();
+  r.y = E * (D - r.x) - C8;
+  r.z = (p.y * p.z).dbl();
+  return r;
+}
+
+// madd-2007-bl: p + q with q affine.
+template <class F>
+Jac<F> addMixed(const Jac<F>& p, const Aff<F>& q) {
+  if (q.inf) return p;
+  if (p.isInf()) return Jac<F>{q.x, q.y, F::one()};
+  F Z1Z1 = p.z.sq();
+  F U2 = q.x * Z1Z1;
+  F S2 = q.y * p.z * Z1Z1;
+  F H = U2 - p.x;
+  F r = (S2 - p.y).dbl();
+  if (H.isZero()) {
+    if (r.isZero()) return dbl(p);
+    return Jac<F>::inf();
+  }
+  F HH = H.sq();
+  F I = HH.dbl().dbl();
+  F J = H * I;
+  F V = p.x * I;
+  Jac<F> o;
+  o.x = r.sq() - J - V.dbl();
+  o.y = r * (V - o.x) - (p.y * J).dbl();
+  o.z = (p.z + H).sq() - Z1Z1 - HH;
+  return o;
+}
+
+// add-2007-bl
+template <class F>
+Jac<F> add(const Jac<F>& p, const Jac<F>& q) {
+  if (p.isInf()) return q;
+  if (q.isInf()) return p;
+  F Z1Z1 = p.z.sq(), Z2Z2 = q.z.sq();
+  F U1 = p.x * Z2Z2, U2 = q.x * Z1Z1;
+  F S1 = p.y * q.z * Z2Z2, S2 = q.y * p.z * Z1Z1;
+  F H = U2 - U1;
+  F r = (S2 - S1).dbl();
+  if (H.isZero()) {
+    if (r.isZero()) return dbl(p);
+    return Jac<F>::inf();
+  }
+  F I = H.dbl().sq();
+  F J = H * I;
+  F V = U1 * I;
+  Jac<F> o;
+  o.x = r.sq() - J - V.dbl();
+  o.y = r * (V - o.x) - (S1 * J).dbl();
+  o.z = ((p.z + q.z).sq() - Z1Z1 - Z2Z2) * H;
+  return o;
+}
+
+inline uint32_t digit(const uint8_t* s, unsigned bit, unsigned c) {
+  // Bits [bit, bit + c) of a 256-bit little-endian scalar.
+  uint32_t out = 0;
+  for (unsigned k = 0; k < c; k++) {
+    unsigned b = bit + k;
+    if (b >= 256) break;
+    out |= (uint32_t)((s[b >> 3] >> (b & 7)) & 1) << k;
+  }
+  return out;
+}
+
+// Pippenger: windows of c bits, shared out among threads by window.
+template <class F>
+Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes) {
+  const size_t pointBytes = 2 * F::BYTES;
+  unsigned lg = 0;
+  while ((size_t(1) << (lg + 1)) <= n) lg++;
+  // Window: each costs n mixed additions plus 2^(c+1) full ones for the
+  // running sums; c = lg(n) - 4 balances the two for full-width scalars.
+  unsigned c = lg > 7 ? std::min(16u, lg - 4) : 3;
+  unsigned bits = 0;
+  for (size_t i = 0; i < n; i++) {
+    for (int b = (int)scalarBytes - 1; b >= 0; b--) {
+      uint8_t v = scalars[i * scalarBytes + b];
+      if (v) {
+        unsigned top = (unsigned)b * 8 + 32 - __builtin_clz((unsigned)v);
+        if (top > bits) bits = top;
+        break;
+      }
+    }
+  }
+  if (bits == 0) return Jac<F>::inf();
+  unsigned windows = (bits + c - 1) / c;
+  std::vector<Aff<F>> pts(n);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* p = points + i * pointBytes;
+    pts[i].x.load(p);
+    pts[i].y.load(p + F::BYTES);
+    pts[i].inf = pts[i].x.isZero() && pts[i].y.isZero();
+  }
+  std::vector<Jac<F>> sums(windows, Jac<F>::inf());
+  unsigned nThreads = std::max(1u, std::min(std::thread::hardware_concurrency(), windows));
+  auto work = [&](unsigned t) {
+    std::vector<Jac<F>> buckets(size_t(1) << c);
+    for (unsigned w = t; w < windows; w += nThreads) {
+      std::fill(buckets.begin(), buckets.end(), Jac<F>::inf());
+      for (size_t i = 0; i < n; i++) {
+        uint32_t d = digit(scalars + i * scalarBytes, w * c, c);
+        if (d) buckets[d] = addMixed(buckets[d], pts[i]);
+      }
+      Jac<F> run = Jac<F>::inf(), acc = Jac<F>::inf();
+      for (size_t d = buckets.size() - 1; d >= 1; d--) {
+        run = add(run, buckets[d]);
+        acc = add(acc, run);
+      }
+      sums[w] = acc;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < nThreads; t++) threads.emplace_back(work, t);
+  work(0);
+  for (auto& th : threads) th.join();
+  Jac<F> r = Jac<F>::inf();
+  for (int w = (int)windows - 1; w >= 0; w--) {
+    for (unsigned k = 0; k < c; k++) r = dbl(r);
+    r = add(r, sums[w]);
+  }
+  return r;
+}
+
+// ---- scalar field FFT ----
+struct Fr {
+  uint64_t v[4];
+};
+inline Fr rmul(const Fr& a, const Fr& b) {
+  Fr r;
+  fmul(FR, r.v, a.v, b.v);
+  return r;
+}
+inline Fr radd(const Fr& a, const Fr& b) {
+  Fr r;
+  fadd(FR, r.v, a.v, b.v);
+  return r;
+}
+inline Fr rsub(const Fr& a, const Fr& b) {
+  Fr r;
+  fsub(FR, r.v, a.v, b.v);
+  return r;
+}
+
+// In-place radix-2 NTT with root w of order n (a power of two).
+void ntt(Fr* a, size_t n, Fr w) {
+  for (size_t i = 1, j = 0; i < n; i++) {
+    size_t bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) std::swap(a[i], a[j]);
+  }
+  std::vector<Fr> tw(n / 2);
+  for (size_t len = 2; len <= n; len <<= 1) {
+    // Twiddles for this level: w^(n/len), powers 0 .. len/2 - 1.
+    Fr step = w;
+    for (size_t k = len; k < n; k <<= 1) step = rmul(step, step);
+    Fr one;
+    memcpy(one.v, FR.one, 32);
+    tw[0] = one;
+    for (size_t k = 1; k < len / 2; k++) tw[k] = rmul(tw[k - 1], step);
+    size_t half = len / 2;
+    size_t blocks = n / len;
+    auto run = [&](size_t b0, size_t b1) {
+      for (size_t b = b0; b < b1; b++) {
+        Fr* x = a + b * len;
+        for (size_t k = 0; k < half; k++) {
+          Fr u = x[k];
+          Fr v = rmul(x[k + half], tw[k]);
+          x[k] = radd(u, v);
+          x[k + half] = rsub(u, v);
+        }
+      }
+    };
+    unsigned nThreads = std::max(1u, std::thread::hardware_concurrency());
+    if (blocks >= nThreads && n >= (size_t(1) << 12)) {
+      std::vector<std::thread> th;
+      size_t per = (blocks + nThreads - 1) / nThreads;
+      for (unsigned t = 1; t < nThreads; t++) th.emplace_back(run, std::min(blocks, t * per), std::min(blocks, (t + 1) * per));
+      run(0, std::min(blocks, per));
+      for (auto& x : th) x.join();
+    } else {
+      run(0, blocks);
+    }
+  }
+}
+
+// ---- N-API glue ----
+bool bytesArg(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped) {
+    napi_throw_type_error(env, nullptr, "expected a Uint8Array");
+    return false;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void* ptr;
+  napi_value ab;
+  size_t offset;
+  napi_get_typedarray_info(env, v, &type, &length, &ptr, &ab, &offset);
+  if (type != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "expected a Uint8Array");
+    return false;
+  }
+  *data = (uint8_t*)ptr;
+  *len = length;
+  return true;
+}
+
+napi_value newBytes(napi_env env, size_t len, uint8_t** data) {
+  napi_value ab, out;
+  napi_create_arraybuffer(env, len, (void**)data, &ab);
+  napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &out);
+  return out;
+}
+
+template <class F>
+napi_value msmCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *pts, *sc;
+  size_t lp, ls;
+  if (argc < 2 || !bytesArg(env, argv[0], &pts, &lp) || !bytesArg(env, argv[1], &sc, &ls)) return nullptr;
+  size_t n = lp / (2 * F::BYTES);
+  if (lp % (2 * F::BYTES) || ls < n * 32) {
+    napi_throw_range_error(env, nullptr, "points and scalars differ in count");
+    return nullptr;
+  }
+  Jac<F> r = msm<F>(pts, sc, n, 32);
+  uint8_t* out;
+  napi_value res = newBytes(env, 3 * F::BYTES, &out);
+  if (r.isInf()) {
+    F::zero().store(out);
+    F::one().store(out + F::BYTES);
+    F::zero().store(out + 2 * F::BYTES);
+  } else {
+    r.x.store(out);
+    r.y.store(out + F::BYTES);
+    r.z.store(out + 2 * F::BYTES);
+  }
+  return res;
+}
+
+// coset(values, w, wInv, nInv, shift): evaluations of the polynomial through
+// `values` (on the n-th roots of unity) at shift * w^i, as snarkjs computes
+// with ifft, batchApplyKey and fft. All in Montgomery form.
+napi_value cosetCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* b[5];
+  size_t l[5];
+  for (int i = 0; i < 5; i++) {
+    if (i >= (int)argc || !bytesArg(env, argv[i], &b[i], &l[i])) return nullptr;
+  }
+  size_t n = l[0] / 32;
+  if (n == 0 || (n & (n - 1)) || l[1] != 32 || l[2] != 32 || l[3] != 32 || l[4] != 32) {
+    napi_throw_range_error(env, nullptr, "coset: expected 2^k elements and four 32-byte field elements");
+    return nullptr;
+  }
+  uint8_t* out;
+  napi_value res = newBytes(env, n * 32, &out);
+  Fr* a = (Fr*)out;
+  memcpy(out, b[0], n * 32);
+  Fr w, wInv, nInv, shift;
+  memcpy(w.v, b[1], 32);
+  memcpy(wInv.v, b[2], 32);
+  memcpy(nInv.v, b[3], 32);
+  memcpy(shift.v, b[4], 32);
+  ntt(a, n, wInv);
+  Fr k = nInv;
+  for (size_t i = 0; i < n; i++) {
+    a[i] = rmul(a[i], k);
+    k = rmul(k, shift);
+  }
+  ntt(a, n, w);
+  return res;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"msmG1", nullptr, msmCall<Fq>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"msmG2", nullptr, msmCall<Fq2>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"coset", nullptr, cosetCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 3, props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

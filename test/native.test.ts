@@ -1,0 +1,82 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBn128 } from 'ffjavascript';
+import { nativeBn254, nativeUnavailableReason, type NativeBn254 } from '../src/prove/native.js';
+
+/**
+ * The native kernels against ffjavascript's, on the cases a proving key and a
+ * witness produce: points at infinity, repeated points (the doubling branch),
+ * zero, small and full-width scalars.
+ */
+let curve: any;
+let nat: NativeBn254;
+
+beforeAll(async () => {
+  curve = await buildBn128(true);
+  const n = nativeBn254();
+  if (!n) throw new Error(`native kernels unavailable: ${nativeUnavailableReason()}`);
+  nat = n;
+});
+afterAll(async () => curve?.terminate());
+
+function points(G: any, count: number): Uint8Array {
+  const size = G.F.n8 * 2;
+  const out = new Uint8Array(count * size);
+  let p = G.g;
+  for (let i = 0; i < count; i++) {
+    if (i % 37 !== 5) out.set(G.toAffine(p), i * size); // every 37th stays all-zero: infinity, as in keys
+    p = G.add(p, G.timesScalar(G.g, 3 + i));
+  }
+  out.copyWithin(0, size, 2 * size); // points 0 and 1 equal: their bucket doubles
+  return out;
+}
+
+function scalars(count: number, seed: number): Uint8Array {
+  const s = new Uint8Array(count * 32);
+  for (let i = 0; i < count; i++) {
+    const h = crypto.createHash('sha256').update(`${seed}:${i}`).digest();
+    s.set(h, i * 32);
+    s[i * 32 + 31] &= 0x1f; // below 2^253 < r
+    if (i % 3 === 0) s.fill(0, i * 32 + 2, i * 32 + 32); // small, like most witness values
+    if (i % 7 === 0) s.fill(0, i * 32, i * 32 + 32);
+  }
+  return s;
+}
+
+describe('native BN254 kernels', () => {
+  it('G1 multi-exponentiation equals ffjavascript\'s, for full-width, small and zero scalars', async () => {
+    for (const n of [1, 5, 300, 4096]) {
+      const p = points(curve.G1, n);
+      const s = scalars(n, n);
+      expect(curve.G1.eq(nat.msmG1(p, s), await curve.G1.multiExpAffine(p, s)), `n=${n}`).toBe(true);
+    }
+    const p = points(curve.G1, 64);
+    expect(curve.G1.isZero(nat.msmG1(p, new Uint8Array(64 * 32)))).toBe(true);
+  });
+
+  it('G2 multi-exponentiation equals ffjavascript\'s', async () => {
+    const p = points(curve.G2, 700);
+    const s = scalars(700, 2);
+    expect(curve.G2.eq(nat.msmG2(p, s), await curve.G2.multiExpAffine(p, s))).toBe(true);
+  });
+
+  it('coset FFT equals ifft, shift, fft', async () => {
+    const Fr = curve.Fr;
+    for (const k of [1, 4, 11]) {
+      const n = 1 << k;
+      const v = new Uint8Array(n * 32);
+      for (let i = 0; i < n; i++) v.set(Fr.e(BigInt(i) * 7919n + 13n), i * 32);
+      const shift = Fr.w[k + 1];
+      const want = await Fr.fft(await Fr.batchApplyKey(await Fr.ifft(v), Fr.e(1), shift));
+      const got = nat.coset(v, Fr.w[k], Fr.inv(Fr.w[k]), Fr.inv(Fr.e(n)), shift);
+      expect(Buffer.from(got).equals(Buffer.from(want)), `2^${k}`).toBe(true);
+    }
+  });
+
+  it('refuses mismatched inputs instead of reading past them', () => {
+    const p = points(curve.G1, 4);
+    expect(() => nat.msmG1(p, new Uint8Array(3 * 32))).toThrow(/differ in count/);
+    expect(() => nat.coset(new Uint8Array(3 * 32), new Uint8Array(32), new Uint8Array(32), new Uint8Array(32), new Uint8Array(32))).toThrow(/2\^k/);
+    expect(() => nat.msmG1([] as unknown as Uint8Array, p)).toThrow(/Uint8Array/);
+  });
+});
