@@ -10,7 +10,7 @@ import { tinyMlp, tinySamples } from './helpers/onnx-builder.js';
 import { ModelProver } from '../src/prove/index.js';
 import { verifyReceipt } from '../src/verify/index.js';
 import { argmax, runReference, type Program } from '../src/quantize/index.js';
-import { flattenTensor, quantizeInput, FIELD_PRIME, toField, type Receipt } from '../src/receipt/index.js';
+import { flattenTensor, publicInputSignals, quantizeInput, FIELD_PRIME, toField, type Receipt } from '../src/receipt/index.js';
 import { buildPath } from '../src/paths.js';
 import { releaseCurve } from '../src/curve.js';
 import type { Manifest } from '../src/pipeline/index.js';
@@ -141,9 +141,25 @@ describe('digits_mlp: tampered receipts are rejected', () => {
     const r = clone(receipts[0]);
     const nOut = r.outputQuantized.length;
     (r.input as number[][])[0][0] = 0.25;
-    r.inputQuantized![0] = '4';
-    r.publicSignals[nOut] = '4';
+    const io = program.io;
+    const q = quantizeInput(io, flattenTensor(r.input, io.input.shape, 'input'));
+    r.inputQuantized = q.map(String);
+    publicInputSignals(io, q).forEach((v, i) => {
+      r.publicSignals[nOut + i] = toField(v).toString();
+    });
+    expect(r.publicSignals).not.toEqual(receipts[0].publicSignals);
     await expectInvalid(r, /Groth16 proof does not verify/);
+  });
+
+  it('packs the 64 public inputs into 2 public signals, at no constraint cost', () => {
+    expect(program.io.input.perSignal).toBe(Math.floor(248 / program.io.input.bits));
+    expect(receipts[0].publicSignals).toHaveLength(10 + 2);
+    const m = JSON.parse(fs.readFileSync(buildPath(dir, 'manifest'), 'utf8')) as Manifest;
+    const last = m.constraints.layers[m.constraints.layers.length - 1];
+    expect(last.op).toBe('output+input packs');
+    // Each pack is linear in the inputs' bits: --O2 folds it into their bit checks.
+    expect(last.constraints).toBe(0);
+    expect(m.constraints.total).toBe(895);
   });
 
   it('a public signal plus p', async () => {

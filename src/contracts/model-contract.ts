@@ -73,11 +73,15 @@ export async function modelContract(vkText: string, opts: Partial<ModelContractO
   const hasTopClass = layout.outputs > 1;
   const vkeySha256 = await sha256Hex(vkText);
 
+  const per = io.input.perSignal ?? 1;
+  const inputSide = io.visibility === 'hashed'
+    ? 'the Poseidon commitment to the input'
+    : per > 1 ? `the quantized inputs packed ${per} to a signal (${layout.inputs} signals; each input minus ${io.input.lo} in ${io.input.bits} bits, first input lowest)` : `the ${layout.inputs} quantized inputs`;
   const contract = `
 pragma solidity ^0.8.4;
 
 /// @title zkinfer model ${io.onnxSha256.slice(0, 16)}: ${vk.protocol} proofs of its inference, with the output decoded.
-/// @notice Public signals: ${layout.outputs} outputs, then ${io.visibility === 'hashed' ? 'the Poseidon commitment to the input' : `the ${layout.inputs} quantized inputs`}.
+/// @notice Public signals: ${layout.outputs} outputs, then ${inputSide}.
 contract ${name} {
     /// The proof does not verify against this model's key and these signals.
     error InvalidProof();
@@ -90,7 +94,7 @@ contract ${name} {
     int256 public constant OUTPUT_SCALE = ${io.output.scale};
     uint256 public constant OUTPUT_COUNT = ${layout.outputs};
     uint256 public constant PUBLIC_SIGNALS = ${vk.nPublic};
-    /// True: signal OUTPUT_COUNT is a Poseidon commitment to the input. False: the quantized inputs follow the outputs.
+    /// True: signal OUTPUT_COUNT is a Poseidon commitment to the input. False: the inputs follow the outputs (see above).
     bool public constant INPUT_HASHED = ${io.visibility === 'hashed'};
 
     /// BN254 scalar field: every public signal is below it.

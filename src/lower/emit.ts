@@ -146,6 +146,8 @@ export function emitCircuit(p: Program): EmittedCircuit {
   const sizes = [nIn, ...p.layers.map((l) => l.gadgets.length)];
   const hashed = p.io.visibility === 'hashed';
   const { bits, lo } = p.io.input;
+  const perSignal = hashed ? 1 : (p.io.input.perSignal ?? 1);
+  const publicPacks = Math.ceil(nIn / perSignal);
   const tensorName = (t: number) => (t === 0 ? 'in' : `l${t}.out`);
 
   const main: string[] = [];
@@ -154,6 +156,7 @@ export function emitCircuit(p: Program): EmittedCircuit {
   if (hashed) main.push('    signal input salt;');
   main.push(`    signal output out[${nOut}];`);
   if (hashed) main.push('    signal output commitment;');
+  if (perSignal > 1) main.push(`    signal output inputs[${publicPacks}];`);
   main.push('');
   main.push(`    // Every input in [${lo}, ${lo + 2 ** bits - 1}]: ${bits} constraints each.`);
   main.push(`    component rc[${nIn}];`);
@@ -162,6 +165,15 @@ export function emitCircuit(p: Program): EmittedCircuit {
   main.push('        rc[i].in <== in[i];');
   main.push('    }');
   const costs: LayerCost[] = [{ node: p.io.input.name, op: 'input-range', outputs: nIn, constraints: nIn * bits, bits: { min: bits, max: bits } }];
+
+  if (perSignal > 1) {
+    main.push('');
+    main.push(`    // Public inputs, ${perSignal} to a signal (a verifier pays per public signal). Each`);
+    main.push('    // pack is linear in the inputs\' bits: --O2 folds it into their bit checks.');
+    main.push(`    component pack = PackInputs(${nIn}, ${bits}, ${lo}, ${perSignal}, ${publicPacks});`);
+    main.push('    pack.in <== in;');
+    main.push('    inputs <== pack.packs;');
+  }
 
   if (hashed) {
     const lay = commitLayout(nIn, bits);
@@ -206,7 +218,7 @@ export function emitCircuit(p: Program): EmittedCircuit {
   p.outputForms.forEach((f, j) => main.push(...assign(`out[${j}]`, f, map, tensorName)));
   main.push('}');
   main.push('');
-  main.push(hashed ? 'component main = Model();' : 'component main {public [in]} = Model();');
+  main.push(hashed || perSignal > 1 ? 'component main = Model();' : 'component main {public [in]} = Model();');
 
   const includes = hashed ? [...LIBRARY_FILES, ...CIRCOMLIB_FILES] : [...LIBRARY_FILES];
   const source = [

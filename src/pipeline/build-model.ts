@@ -83,7 +83,7 @@ export async function buildModel(
   const stats = await timed(timings, 'compile', progress, () => compileCircuit(outDir));
   const info = await readR1csInfo(buildPath(outDir, 'r1cs'));
   const known = emitted.costs.reduce((s, c) => s + c.constraints, 0);
-  const layers = [...emitted.costs, { node: program.outputNode, op: program.io.visibility === 'hashed' ? 'output+commitment' : 'output', outputs: program.outputForms.length, constraints: info.nConstraints - known, bits: { min: 0, max: 0 } }];
+  const layers = [...emitted.costs, { node: program.outputNode, op: program.io.visibility === 'hashed' ? 'output+commitment' : (program.io.input.perSignal ?? 1) > 1 ? 'output+input packs' : 'output', outputs: program.outputForms.length, constraints: info.nConstraints - known, bits: { min: 0, max: 0 } }];
 
   const size = await keySize(system, buildPath(outDir, 'r1cs'), { nConstraints: info.nConstraints, nPublic: info.nPubInputs + info.nOutputs });
   if (system !== 'groth16') progress(`${system}: ${size.rows} gates, domain 2^${size.domainPower}, powers of tau 2^${size.ptauPower}`);

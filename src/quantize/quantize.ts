@@ -1,6 +1,7 @@
 import type { ConstTensor, Graph, GraphNode } from '../onnx/graph.js';
 import { size } from '../onnx/graph.js';
 import type { ModelIO } from '../receipt/io.js';
+import { inputsPerPack } from '../receipt/commitment.js';
 import type { Form, Gadget, Layer, Program, ScaleRecord } from './program.js';
 import type { QuantizeOptions } from './config.js';
 import type { TensorStats } from './calibration.js';
@@ -664,7 +665,9 @@ class Quantizer {
     const io: ModelIO = {
       onnxSha256: this.q.onnxSha256,
       visibility: options.visibility,
-      input: { name: graph.input.name, shape: [...graph.input.shape], scale: inScale, lo, bits },
+      // Public inputs are packed into as few signals as fit: verification
+      // (and on-chain gas) grows with the number of public signals.
+      input: { name: graph.input.name, shape: [...graph.input.shape], scale: inScale, lo, bits, ...(options.visibility === 'public' ? { perSignal: inputsPerPack(bits) } : {}) },
       output: { name: graph.output.name, shape: [...graph.output.shape], scale: out.scale },
     };
     return {

@@ -25,8 +25,18 @@ export function commitLayout(count: number, bits: number): CommitLayout {
   return { perPack, packs, chunks };
 }
 
-export function packInputs(io: ModelIO, q: readonly bigint[]): bigint[] {
-  const { perPack, packs } = commitLayout(q.length, io.input.bits);
+/** Inputs per field element when packed: as many bits as fit in PACK_BITS. */
+export const inputsPerPack = (bits: number): number => Math.floor(PACK_BITS / bits);
+
+/** The input side of the public signals of a public-visibility model. */
+export function publicInputSignals(io: ModelIO, q: readonly bigint[]): bigint[] {
+  const per = io.input.perSignal ?? 1;
+  return per > 1 ? packInputs(io, q, per) : [...q];
+}
+
+/** (in - lo) values, perPack to a field element, little end first; what circuits/commit.circom PackInputs computes. */
+export function packInputs(io: ModelIO, q: readonly bigint[], perPack = inputsPerPack(io.input.bits)): bigint[] {
+  const packs = Math.ceil(q.length / perPack);
   const lo = BigInt(io.input.lo);
   const out: bigint[] = [];
   for (let p = 0; p < packs; p++) {

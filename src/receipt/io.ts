@@ -15,6 +15,11 @@ export interface ModelIO {
     /** The circuit accepts quantized inputs in [lo, lo + 2^bits - 1]. */
     readonly lo: number;
     readonly bits: number;
+    /**
+     * Public visibility: how many inputs share one public signal, packed
+     * little end first (see commitment.ts packInputs). Absent: one each.
+     */
+    readonly perSignal?: number;
   };
   readonly output: {
     readonly name: string;

@@ -90,10 +90,10 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Public signals: outputs, then the commitment (hashed) or the inputs (public). */
+/** Public signals: outputs, then the commitment (hashed) or the inputs, packed perSignal to a signal (public). */
 export function signalLayout(io: ModelIO): { outputs: number; commitment: number; inputs: number; total: number } {
   const outputs = io.output.shape.reduce((a, b) => a * b, 1);
-  const inputs = io.input.shape.reduce((a, b) => a * b, 1);
+  const inputs = Math.ceil(io.input.shape.reduce((a, b) => a * b, 1) / (io.input.perSignal ?? 1));
   return io.visibility === 'hashed'
     ? { outputs, commitment: 1, inputs: 0, total: outputs + 1 }
     : { outputs, commitment: 0, inputs, total: outputs + inputs };

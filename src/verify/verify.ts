@@ -1,7 +1,7 @@
 import { verifyProof } from './proof.js';
 import {
   commitInputs, dequantize, elementCount, flattenTensor, fromField, parseCanonical, parseReceipt,
-  parseVerificationKey, quantizeInput, sha256Hex, signalLayout, VKEY_IO_FIELD,
+  parseVerificationKey, publicInputSignals, quantizeInput, sha256Hex, signalLayout, toField, PACK_BITS, VKEY_IO_FIELD,
 } from '../receipt/index.js';
 import type { Receipt } from '../receipt/index.js';
 import { isZkinferError } from '../errors.js';
@@ -85,16 +85,23 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
     checked.push('output matches proven signals');
 
     if (io.visibility === 'public') {
-      const proven = signals.slice(layout.outputs + layout.commitment).map(fromField);
+      const proven = signals.slice(layout.outputs + layout.commitment);
       if (receipt.input === null) reject('the input is missing (it is public for this model)');
+      // Packing is injective only while a pack stays below the field size.
+      const per = io.input.perSignal ?? 1;
+      if (!Number.isInteger(per) || per < 1 || (per > 1 && per * io.input.bits > PACK_BITS)) reject(`the key packs ${per} inputs of ${io.input.bits} bits to a signal, more than fit`);
       let q: bigint[];
       try {
         q = quantizeInput(io, flattenTensor(receipt.input, io.input.shape, 'input'));
       } catch (e) {
         return reject((e as Error).message);
       }
-      if (q.some((v, i) => v !== proven[i])) reject('input differs from the proven input signals');
-      if (receipt.inputQuantized && receipt.inputQuantized.some((v, i) => BigInt(v) !== proven[i])) reject('quantized input differs from the proven input signals');
+      const expected = publicInputSignals(io, q).map(toField);
+      if (expected.some((v, i) => v !== proven[i])) reject('input differs from the proven input signals');
+      if (receipt.inputQuantized) {
+        if (receipt.inputQuantized.length !== q.length) reject(`the receipt has ${receipt.inputQuantized.length} quantized inputs, the model ${q.length}`);
+        if (receipt.inputQuantized.some((v, i) => BigInt(v) !== q[i])) reject('quantized input differs from the proven input');
+      }
       inputDisclosed = true;
       checked.push('input matches proven signals');
     } else {

@@ -35,8 +35,12 @@ export async function ensureBuild(name: string, onnx: Uint8Array, calibration: u
   const key = crypto.createHash('sha256').update(onnx).update(JSON.stringify(calibration)).update(JSON.stringify(opts)).update(CODE).digest('hex');
   const keyFile = path.join(dir, '.key');
   if (fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key && fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+  // Built aside and moved into place, so a concurrent run never sees a half-made build.
+  const tmp = `${dir}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  await buildModel(onnx, calibration, tmp, opts);
+  fs.writeFileSync(path.join(tmp, '.key'), key);
   fs.rmSync(dir, { recursive: true, force: true });
-  await buildModel(onnx, calibration, dir, opts);
-  fs.writeFileSync(keyFile, key);
+  fs.renameSync(tmp, dir);
   return dir;
 }
