@@ -8,6 +8,8 @@
 // verification, never a false proof accepted.
 #include <node_api.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -80,51 +82,45 @@ inline void subP(uint64_t* a, const uint64_t* p) {
   }
 }
 
-// Montgomery multiplication, separated operand scanning: the 16 partial
-// products are independent (the CPU overlaps them), then four reduction
-// rounds. Both moduli are below 2^254, so nothing carries out of 8 limbs.
-inline void fmul(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
-  uint64_t t[9];
-  {
-    u128 c;
-    uint64_t carry;
-    // Row 0
-    c = (u128)a[0] * b[0]; t[0] = (uint64_t)c; carry = (uint64_t)(c >> 64);
-    c = (u128)a[0] * b[1] + carry; t[1] = (uint64_t)c; carry = (uint64_t)(c >> 64);
-    c = (u128)a[0] * b[2] + carry; t[2] = (uint64_t)c; carry = (uint64_t)(c >> 64);
-    c = (u128)a[0] * b[3] + carry; t[3] = (uint64_t)c; t[4] = (uint64_t)(c >> 64);
-    for (int i = 1; i < 4; i++) {
-      carry = 0;
-      for (int j = 0; j < 4; j++) {
-        c = (u128)a[i] * b[j] + t[i + j] + carry;
-        t[i + j] = (uint64_t)c;
-        carry = (uint64_t)(c >> 64);
-      }
-      t[i + 4] = carry;
-    }
-    t[8] = 0;
-  }
+inline uint64_t mac(uint64_t a, uint64_t b, uint64_t c, uint64_t& carry) {
+  u128 r = (u128)a * b + c + carry;
+  carry = (uint64_t)(r >> 64);
+  return (uint64_t)r;
+}
+
+// Montgomery multiplication, CIOS, kept in registers: both moduli have a top
+// limb below 2^62, so the running value fits four limbs and one carry. The
+// final subtraction is branch-free (its outcome is data-dependent noise).
+__attribute__((always_inline)) inline void fmul(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+  const uint64_t p0 = f.p[0], p1 = f.p[1], p2 = f.p[2], p3 = f.p[3], inv = f.inv;
+  const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4, c, c2, m;
   for (int i = 0; i < 4; i++) {
-    const uint64_t m = t[i] * f.inv;
-    u128 c = (u128)m * f.p[0] + t[i];
-    uint64_t carry = (uint64_t)(c >> 64);
-    for (int j = 1; j < 4; j++) {
-      c = (u128)m * f.p[j] + t[i + j] + carry;
-      t[i + j] = (uint64_t)c;
-      carry = (uint64_t)(c >> 64);
-    }
-    for (int k = i + 4; carry && k < 9; k++) {
-      u128 s2 = (u128)t[k] + carry;
-      t[k] = (uint64_t)s2;
-      carry = (uint64_t)(s2 >> 64);
-    }
+    const uint64_t bi = b[i];
+    c = 0;
+    t0 = mac(a0, bi, t0, c);
+    t1 = mac(a1, bi, t1, c);
+    t2 = mac(a2, bi, t2, c);
+    t3 = mac(a3, bi, t3, c);
+    t4 = c;
+    m = t0 * inv;
+    c2 = 0;
+    mac(m, p0, t0, c2);
+    t0 = mac(m, p1, t1, c2);
+    t1 = mac(m, p2, t2, c2);
+    t2 = mac(m, p3, t3, c2);
+    t3 = t4 + c2;
   }
-  uint64_t o[4] = {t[4], t[5], t[6], t[7]};
-  if (geq(o, f.p)) subP(o, f.p);
-  r[0] = o[0];
-  r[1] = o[1];
-  r[2] = o[2];
-  r[3] = o[3];
+  unsigned long long s0, s1, s2, s3;
+  unsigned char bo = _subborrow_u64(0, t0, p0, &s0);
+  bo = _subborrow_u64(bo, t1, p1, &s1);
+  bo = _subborrow_u64(bo, t2, p2, &s2);
+  bo = _subborrow_u64(bo, t3, p3, &s3);
+  const uint64_t keep = (uint64_t)0 - (uint64_t)bo;  // all ones when t < p
+  r[0] = (t0 & keep) | (s0 & ~keep);
+  r[1] = (t1 & keep) | (s1 & ~keep);
+  r[2] = (t2 & keep) | (s2 & ~keep);
+  r[3] = (t3 & keep) | (s3 & ~keep);
 }
 
 inline void fadd(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
@@ -188,6 +184,16 @@ struct Fq {
   }
   Fq sq() const { return *this * *this; }
   Fq dbl() const { return *this + *this; }
+  // Fermat: x^(p-2). Used once per batch of additions, so its cost is shared.
+  Fq inv() const {
+    const uint64_t e[4] = {FQ.p[0] - 2, FQ.p[1], FQ.p[2], FQ.p[3]};
+    Fq r = one();
+    for (int i = 255; i >= 0; i--) {
+      r = r.sq();
+      if ((e[i >> 6] >> (i & 63)) & 1) r = r * *this;
+    }
+    return r;
+  }
   static const size_t BYTES = 32;
   void load(const uint8_t* p) { memcpy(v, p, 32); }
   void store(uint8_t* p) const { memcpy(p, v, 32); }
@@ -211,6 +217,10 @@ struct Fq2 {
     return Fq2{(a + b) * (a - b), ab + ab};
   }
   Fq2 dbl() const { return *this + *this; }
+  Fq2 inv() const {
+    Fq t = (a.sq() + b.sq()).inv();
+    return Fq2{a * t, (Fq::zero() - b) * t};
+  }
   static const size_t BYTES = 64;
   void load(const uint8_t* p) {
     a.load(p);
@@ -312,14 +322,88 @@ inline uint32_t digit(const uint8_t* s, unsigned bit, unsigned c) {
   return out;
 }
 
+// Adds every point whose window digit is d into bucket d, buckets kept affine.
+// Affine additions need a division each; they are queued in batches whose
+// denominators are inverted together (Montgomery's trick: 3 multiplications
+// each plus one inversion per batch), so an addition costs about 6
+// multiplications instead of the 11 of a mixed Jacobian one. A point whose
+// bucket already has an addition queued goes to that bucket's Jacobian
+// overflow instead: witness scalars are mostly 0 and 1, so one bucket can
+// take most points, and waiting for batches would then be quadratic.
+template <class F>
+void accumulate(std::vector<Aff<F>>& buckets, std::vector<Jac<F>>& overflow, const std::vector<Aff<F>>& pts, const std::vector<uint32_t>& digits) {
+  const size_t K = 512;
+  std::vector<uint32_t> stamp(buckets.size(), 0);
+  uint32_t epoch = 1;
+  std::vector<uint32_t> bi(K), pi(K);
+  std::vector<F> den(K), pre(K);
+  size_t k = 0;
+  auto flush = [&]() {
+    if (!k) return;
+    F acc = F::one();
+    for (size_t j = 0; j < k; j++) {
+      pre[j] = acc;
+      acc = acc * den[j];
+    }
+    F inv = acc.inv();
+    for (size_t j = k; j-- > 0;) {
+      const F dinv = inv * pre[j];
+      inv = inv * den[j];
+      Aff<F>& B = buckets[bi[j]];
+      const Aff<F>& P = pts[pi[j]];
+      const F l = (P.y - B.y) * dinv;
+      const F x3 = l.sq() - B.x - P.x;
+      B.y = l * (B.x - x3) - B.y;
+      B.x = x3;
+    }
+    k = 0;
+    epoch++;
+  };
+  {
+    for (uint32_t i = 0; i < digits.size(); i++) {
+      const uint32_t d = digits[i];
+      const Aff<F>& P = pts[i];
+      if (!d || P.inf) continue;
+      Aff<F>& B = buckets[d];
+      if (B.inf) {
+        B = P;
+        continue;
+      }
+      if (stamp[d] == epoch) {
+        overflow[d] = addMixed(overflow[d], P);
+        continue;
+      }
+      if (B.x == P.x) {
+        // Equal points double (rare: repeated bases); opposite ones cancel.
+        if (B.y == P.y && !B.y.isZero()) {
+          const F x2 = B.x.sq();
+          const F l = (x2.dbl() + x2) * B.y.dbl().inv();
+          const F x3 = l.sq() - B.x.dbl();
+          B.y = l * (B.x - x3) - B.y;
+          B.x = x3;
+        } else {
+          B.inf = true;
+        }
+        continue;
+      }
+      stamp[d] = epoch;
+      bi[k] = d;
+      pi[k] = i;
+      den[k] = P.x - B.x;
+      if (++k == K) flush();
+    }
+    flush();
+  }
+}
+
 // Pippenger: windows of c bits, shared out among threads by window.
 template <class F>
 Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes) {
   const size_t pointBytes = 2 * F::BYTES;
   unsigned lg = 0;
   while ((size_t(1) << (lg + 1)) <= n) lg++;
-  // Window: each costs n mixed additions plus 2^(c+1) full ones for the
-  // running sums; c = lg(n) - 4 balances the two for full-width scalars.
+  // Window: each costs n bucket additions plus two per bucket for the running
+  // sums; c = lg(n) - 4 balances the two for full-width scalars.
   unsigned c = lg > 7 ? std::min(16u, lg - 4) : 3;
   unsigned bits = 0;
   for (size_t i = 0; i < n; i++) {
@@ -344,16 +428,18 @@ Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scala
   std::vector<Jac<F>> sums(windows, Jac<F>::inf());
   unsigned nThreads = std::max(1u, std::min(std::thread::hardware_concurrency(), windows));
   auto work = [&](unsigned t) {
-    std::vector<Jac<F>> buckets(size_t(1) << c);
+    std::vector<Aff<F>> buckets(size_t(1) << c);
+    std::vector<Jac<F>> overflow(size_t(1) << c);
+    std::vector<uint32_t> digits(n);
     for (unsigned w = t; w < windows; w += nThreads) {
-      std::fill(buckets.begin(), buckets.end(), Jac<F>::inf());
-      for (size_t i = 0; i < n; i++) {
-        uint32_t d = digit(scalars + i * scalarBytes, w * c, c);
-        if (d) buckets[d] = addMixed(buckets[d], pts[i]);
-      }
+      for (auto& b : buckets) b.inf = true;
+      std::fill(overflow.begin(), overflow.end(), Jac<F>::inf());
+      for (size_t i = 0; i < n; i++) digits[i] = digit(scalars + i * scalarBytes, w * c, c);
+      accumulate(buckets, overflow, pts, digits);
       Jac<F> run = Jac<F>::inf(), acc = Jac<F>::inf();
       for (size_t d = buckets.size() - 1; d >= 1; d--) {
-        run = add(run, buckets[d]);
+        run = addMixed(run, buckets[d]);
+        if (!overflow[d].isInf()) run = add(run, overflow[d]);
         acc = add(acc, run);
       }
       sums[w] = acc;
