@@ -87,7 +87,10 @@ export class BullQueue implements JobQueue {
   async waitProve(id: string, ms: number): Promise<void> {
     const job = await Job.fromId(this.prove, id);
     if (!job) return;
-    await Promise.race([job.waitUntilFinished(this.proveEvents, ms).catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([job.waitUntilFinished(this.proveEvents, ms).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    // A long-poll that ended early must not keep the process alive on shutdown.
+    clearTimeout(timer);
   }
 
   onFinished(listener: FinishedListener): void {
