@@ -36,6 +36,8 @@ export class Groth16Prover {
     private readonly pCoeffs: number,
     private readonly nCoeffs: number,
     private readonly native: NativeBn254 | null,
+    /** The key's coefficient section, for the native QAP evaluation. */
+    private readonly coeffs: Uint8Array,
   ) {}
 
   /** Whether the multi-exponentiations and FFTs run natively. */
@@ -74,20 +76,30 @@ export class Groth16Prover {
     g2(); // gamma2: verification only
     const delta1 = g1();
     const delta2 = g2();
-    // Coefficients go once into a single-threaded curve's memory, where the QAP loop runs.
-    const qap = await (qapCurveP ??= buildBn128(true));
+    const native = nativeBn254();
     const coeffs = s.get(SECTION.coeffs)!;
-    const pCoeffs = alloc(qap.tm, coeffs.byteLength);
-    qap.tm.u8.set(coeffs, pCoeffs);
     const nCoeffs = new DataView(coeffs.buffer, coeffs.byteOffset).getUint32(0, true);
     const copy = (k: number) => new Uint8Array(s.get(k)!);
+    // Without native kernels the coefficients go once into a single-threaded
+    // curve's memory, where the WebAssembly QAP loop runs.
+    const qap = await (qapCurveP ??= buildBn128(true));
+    let pCoeffs = -1;
+    if (!native) {
+      pCoeffs = alloc(qap.tm, coeffs.byteLength);
+      qap.tm.u8.set(coeffs, pCoeffs);
+    }
     return new Groth16Prover(curve, qap, {
       nVars, nPublic, domainSize, power: Math.log2(domainSize), alpha1, beta1, beta2, delta1, delta2,
-    }, { A: copy(SECTION.A), B1: copy(SECTION.B1), B2: copy(SECTION.B2), C: copy(SECTION.C), H: copy(SECTION.H) }, pCoeffs, nCoeffs, nativeBn254());
+    }, { A: copy(SECTION.A), B1: copy(SECTION.B1), B2: copy(SECTION.B2), C: copy(SECTION.C), H: copy(SECTION.H) }, pCoeffs, nCoeffs, native, native ? copy(SECTION.coeffs) : new Uint8Array(0));
   }
 
   /** A·w, B·w and their product over the constraint domain, in Montgomery form. */
   private abc(witness: Uint8Array): [Uint8Array, Uint8Array, Uint8Array] {
+    if (this.native) {
+      const n = this.h.domainSize * 32;
+      const r = this.native.qap(this.coeffs, witness, this.h.domainSize);
+      return [r.subarray(0, n), r.subarray(n, 2 * n), r.subarray(2 * n)];
+    }
     const tm = this.qap.tm as ThreadManager;
     const ex = tm.instance.exports;
     const n = this.h.domainSize;

@@ -16,6 +16,8 @@ export interface NativeBn254 {
   msmG2(points: Uint8Array, scalars: Uint8Array): Uint8Array;
   /** Evaluations at shift·w^i of the polynomial through `values` on the roots w^i (all Montgomery). */
   coset(values: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
+  /** A·w | B·w | (A·w)∘(B·w) over n constraints, from a proving key's coefficient section and a witness. */
+  qap(coefficients: Uint8Array, witness: Uint8Array, n: number): Uint8Array;
 }
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');

@@ -614,13 +614,73 @@ napi_value cosetCall(napi_env env, napi_callback_info info) {
   return res;
 }
 
+// qap(coefficients, witness, n): A·w, B·w and their pointwise product over
+// the constraint domain, as one buffer A | B | C (Montgomery). The
+// coefficients are the proving key's section 4: a count, then entries of
+// (matrix u32, constraint u32, signal u32, coefficient 32 bytes). Stored
+// coefficients carry an extra factor R, so a Montgomery product with a
+// standard-form witness value lands in Montgomery form. One thread per
+// matrix: each scans every entry and keeps its own.
+napi_value qapCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *co, *w;
+  size_t lc, lw;
+  uint32_t n = 0;
+  if (argc < 3 || !bytesArg(env, argv[0], &co, &lc) || !bytesArg(env, argv[1], &w, &lw)) return nullptr;
+  napi_get_value_uint32(env, argv[2], &n);
+  uint32_t count = 0;
+  if (lc >= 4) memcpy(&count, co, 4);
+  const size_t entry = 12 + 32;
+  if (lc < 4 + (size_t)count * entry || n == 0) {
+    napi_throw_range_error(env, nullptr, "qap: coefficient section shorter than its count");
+    return nullptr;
+  }
+  uint8_t* out;
+  napi_value res = newBytes(env, (size_t)3 * n * 32, &out);
+  memset(out, 0, (size_t)3 * n * 32);
+  Fr* acc[2] = {(Fr*)out, (Fr*)(out + (size_t)n * 32)};
+  const size_t nw = lw / 32;
+  bool bad = false;
+  auto scan = [&](uint32_t m) {
+    for (uint32_t i = 0; i < count; i++) {
+      const uint8_t* e = co + 4 + (size_t)i * entry;
+      uint32_t mat, c, sig;
+      memcpy(&mat, e, 4);
+      if (mat != m) continue;
+      memcpy(&c, e + 4, 4);
+      memcpy(&sig, e + 8, 4);
+      if (c >= n || sig >= nw) {
+        bad = true;
+        return;
+      }
+      Fr k, x;
+      memcpy(k.v, e + 12, 32);
+      memcpy(x.v, w + (size_t)sig * 32, 32);
+      acc[m][c] = radd(acc[m][c], rmul(k, x));
+    }
+  };
+  std::thread tb(scan, 1);
+  scan(0);
+  tb.join();
+  if (bad) {
+    napi_throw_range_error(env, nullptr, "qap: a coefficient names a constraint or signal out of range");
+    return nullptr;
+  }
+  Fr* cc = (Fr*)(out + (size_t)2 * n * 32);
+  for (uint32_t i = 0; i < n; i++) cc[i] = rmul(acc[0][i], acc[1][i]);
+  return res;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"msmG1", nullptr, msmCall<Fq>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"msmG2", nullptr, msmCall<Fq2>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"coset", nullptr, cosetCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"qap", nullptr, qapCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }
 
