@@ -61,7 +61,9 @@ for (const name of models) {
       : child(['build', files[0], files[1], out]);
     process.stderr.write(`${name}: prove\n`);
     const prove = child(['prove', files[0], files[1], out, '5']);
-    results[name] = { build, prove, measuredAt: new Date().toISOString() };
+    process.stderr.write(`${name}: verify\n`);
+    const verify = child(['verify', '-', '-', out]);
+    results[name] = { build, prove, verify, measuredAt: new Date().toISOString() };
   } catch (e) {
     results[name] = { error: (e as Error).message };
   }
@@ -84,9 +86,10 @@ for (const name of systemModels) {
         : child(['build', files[0], files[1], out, system]);
       process.stderr.write(`${key}: prove\n`);
       const prove = child(['prove', files[0], files[1], out, system === 'groth16' ? '5' : '2']);
+      const verify = child(['verify', '-', '-', out]);
       process.stderr.write(`${key}: gas\n`);
       const gas = child([out, path.join(out, 'bench-receipt.json')], 'gas.ts');
-      systems[key] = { build, prove, gas, measuredAt: new Date().toISOString() };
+      systems[key] = { build, prove, verify, gas, measuredAt: new Date().toISOString() };
     } catch (e) {
       systems[key] = { error: (e as Error).message };
     }
@@ -129,7 +132,7 @@ for (const [name, r] of Object.entries(results)) {
     s(b.timings.compile), s(b.timings.ceremony), s(b.timings.setup), s(p.loadMs),
     `${p.witnessMs}${delta(name, p.witnessMs, (x) => x.prove.witnessMs)}`,
     `${p.proveMs}${delta(name, p.proveMs, (x) => x.prove.proveMs)}`,
-    `${p.verifyMs}`, `${p.peakRssMb}`,
+    `${r.verify.verifyMs} (p90 ${r.verify.verifyP90Ms})`, `${p.peakRssMb}`,
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -151,7 +154,7 @@ if (Object.keys(systems).length) {
       sr.push([k, `error: ${r.error}`, '', '', '', '', '', '', '', '', '']);
       continue;
     }
-    sr.push([k, String(r.build.rows), `2^${r.build.domainPower}`, `2^${r.build.power}`, s(r.build.timings.setup), String(r.prove.proveMs), String(r.prove.verifyMs),
+    sr.push([k, String(r.build.rows), `2^${r.build.domainPower}`, `2^${r.build.power}`, s(r.build.timings.setup), String(r.prove.proveMs), String(r.verify.verifyMs),
       String(r.prove.proofBytes), String(r.gas.verifier.verifyGas.transaction), String(r.gas.model.verifyGas.transaction), String(r.gas.verifier.codeSize)]);
   }
   const w = sr[0].map((_, i) => Math.max(...sr.map((r) => r[i].length)));
