@@ -33,6 +33,9 @@ async function view<D, R>(job: Job | undefined, running: JobStatus): Promise<Job
   };
 }
 
+/** Concurrent long-polls one API process serves before Node warns of a listener leak. */
+const MAX_LONG_POLLS = 10_000;
+
 export class BullQueue implements JobQueue {
   readonly kind = 'redis' as const;
   private readonly compile: Queue;
@@ -45,6 +48,10 @@ export class BullQueue implements JobQueue {
     this.compile = new Queue(QUEUES.compile, { connection, prefix });
     this.prove = new Queue(QUEUES.prove, { connection, prefix });
     this.proveEvents = new QueueEvents(QUEUES.prove, { connection, prefix });
+    // Each long-poll (GET /v1/proofs/:id?wait=S) listens on the queue and its
+    // events until it ends: many concurrent clients are expected, not a leak.
+    this.prove.setMaxListeners(MAX_LONG_POLLS);
+    this.proveEvents.setMaxListeners(MAX_LONG_POLLS);
     this.compileEvents = new QueueEvents(QUEUES.compile, { connection, prefix });
     for (const [kind, ev] of [['prove', this.proveEvents], ['compile', this.compileEvents]] as const) {
       ev.on('completed', ({ jobId }) => this.listeners.forEach((l) => l(kind, jobId)));
