@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildPath, type BuildFile } from '../paths.js';
@@ -15,8 +14,6 @@ export interface AuditedBuild {
   /** calibration.json's bytes, or null when the build has none. */
   readonly calibration: Buffer | null;
 }
-
-export const sha256 = (b: Uint8Array | string): string => crypto.createHash('sha256').update(b).digest('hex');
 
 export function buildFile(dir: string, f: BuildFile): string {
   const p = buildPath(dir, f);

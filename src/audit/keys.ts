@@ -7,7 +7,7 @@ import type { ProofSystem } from '../receipt/receipt.js';
 import type { ModelIO } from '../receipt/io.js';
 import { fail, pass, type AuditCheck } from './report.js';
 import { jsonDiff } from './compare.js';
-import { sha256 } from './build.js';
+import { sha256 } from '../hash.js';
 import type { PtauIdentity } from './ptau.js';
 
 /**

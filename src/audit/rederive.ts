@@ -2,7 +2,7 @@ import { importOnnx } from '../onnx/index.js';
 import { parseRecordedCalibration, quantize, quantizeOptions, type Program, type QuantizeOptions } from '../quantize/index.js';
 import { compileCircuit, writeCircuit } from '../pipeline/circuit.js';
 import { buildPath } from '../paths.js';
-import { sha256 } from './build.js';
+import { sha256 } from '../hash.js';
 
 export interface Rederived {
   readonly program: Program;

@@ -6,7 +6,8 @@ import type { Manifest } from '../pipeline/manifest.js';
 import type { Program } from '../quantize/program.js';
 import { writeVerificationKey } from '../setup/vkey.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
-import { loadBuild, sha256 } from '../audit/build.js';
+import { loadBuild } from '../audit/build.js';
+import { sha256 } from '../hash.js';
 import { ZkinferError } from '../errors.js';
 import { readPhase2Transcript } from './transcript.js';
 

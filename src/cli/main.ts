@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -7,6 +6,7 @@ import { ModelProver } from '../prove/index.js';
 import { verifyReceipt } from '../verify/index.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
+import { sha256 } from '../hash.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
@@ -182,7 +182,7 @@ function program(): Command {
       const onnx = fs.readFileSync(path.join(ex, 'model.onnx'));
       const manifestFile = buildPath(o.out, 'manifest');
       const fresh = fs.existsSync(manifestFile) && fs.existsSync(buildPath(o.out, 'zkey'))
-        && (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { onnx: { sha256: string } }).onnx.sha256 === crypto.createHash('sha256').update(onnx).digest('hex');
+        && (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { onnx: { sha256: string } }).onnx.sha256 === sha256(onnx);
       if (fresh) log(`using the compiled example in ${o.out}`);
       else await buildModel(onnx, JSON.parse(fs.readFileSync(path.join(ex, 'calibration.json'), 'utf8')), o.out, {}, log);
       const { input, label } = JSON.parse(fs.readFileSync(path.join(ex, 'input.json'), 'utf8')) as { input: unknown; label: number };

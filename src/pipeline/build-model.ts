@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { importOnnx } from '../onnx/index.js';
 import {
@@ -11,6 +10,7 @@ import { keySize, setupKeys } from '../setup/systems.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
 import { PROOF_SYSTEMS, type ProofSystem } from '../receipt/receipt.js';
 import { ZkinferError } from '../errors.js';
+import { sha256 } from '../hash.js';
 import { acceptedRange } from '../receipt/io.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
@@ -29,7 +29,6 @@ export const BUILD_DEFAULTS: Readonly<Pick<BuildOptions, 'ptau' | 'keysDir' | 's
 
 export type Progress = (msg: string) => void;
 
-const sha256 = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
 
 async function timed<T>(timings: Record<string, number>, phase: string, progress: Progress, f: () => Promise<T> | T): Promise<T> {
   progress(`${phase}…`);
@@ -78,7 +77,8 @@ export async function buildModel(
   const emitted = writeCircuit(program, outDir);
   fs.writeFileSync(buildPath(outDir, 'onnx'), onnxBytes);
   fs.writeFileSync(buildPath(outDir, 'program'), JSON.stringify(program));
-  fs.writeFileSync(buildPath(outDir, 'calibration'), `${JSON.stringify(recorded, null, 1)}\n`);
+  const calibrationText = `${JSON.stringify(recorded, null, 1)}\n`;
+  fs.writeFileSync(buildPath(outDir, 'calibration'), calibrationText);
 
   const stats = await timed(timings, 'compile', progress, () => compileCircuit(outDir));
   const info = await readR1csInfo(buildPath(outDir, 'r1cs'));
@@ -117,7 +117,7 @@ export async function buildModel(
     domain: { rows: size.rows, power: size.domainPower },
     ceremony: { ...ceremony, phase2 },
     keys: { vkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'vkey'))), zkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'zkey'))) },
-    calibrationSha256: sha256(fs.readFileSync(buildPath(outDir, 'calibration'))),
+    calibrationSha256: sha256(calibrationText),
     timings,
     createdAt: new Date().toISOString(),
   };

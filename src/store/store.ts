@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sha256 } from '../hash.js';
 
 export const HASH_RE = /^[0-9a-f]{64}$/;
-export const sha256 = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
 
 /** Content-addressed artifacts: bytes are stored and fetched by their sha256. */
 export interface ArtifactStore {
