@@ -3,14 +3,11 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { calldata, modelContract, parseSolidityKey, solidityVerifier } from '../contracts/index.js';
 import { parseReceipt } from '../receipt/index.js';
-import { buildPath } from '../paths.js';
 import { releaseCurve } from '../curve.js';
-import { readUserFile, readUserJson } from './files.js';
+import { keyFileOf, readUserFile, readUserJson } from './files.js';
 
 const log = (msg: string) => process.stderr.write(`[zkinfer] ${msg}\n`);
 
-/** A build directory or a verification key file, as `verify --model` takes it. */
-const keyFile = (build: string): string => (fs.existsSync(build) && fs.statSync(build).isDirectory() ? buildPath(build, 'vkey') : build);
 
 /** Commands for on-chain verification: Solidity verifiers and their call data. */
 export function registerContractCommands(cmd: Command): void {
@@ -21,7 +18,7 @@ export function registerContractCommands(cmd: Command): void {
     .addOption(new Option('--contract <kind>', 'verifier: the snarkjs verifier alone; model: the verifier plus a contract returning the proven outputs').choices(['verifier', 'model']).default('verifier'))
     .option('--name <name>', 'name of the model contract (--contract model)', 'ZkinferModel')
     .action(async (build: string, o) => {
-      const vkText = readUserFile(keyFile(build), 'verification key', 'BUILD_INVALID').toString('utf8');
+      const vkText = readUserFile(keyFileOf(build), 'verification key', 'BUILD_INVALID').toString('utf8');
       const vk = parseSolidityKey(vkText);
       let source: string;
       if (o.contract === 'model') {

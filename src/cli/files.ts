@@ -1,5 +1,9 @@
 import fs from 'node:fs';
+import { buildPath } from '../paths.js';
 import { ZkinferError, type ErrorCode } from '../errors.js';
+
+/** A build directory's verification key, or the key file itself when given one. */
+export const keyFileOf = (build: string): string => (fs.existsSync(build) && fs.statSync(build).isDirectory() ? buildPath(build, 'vkey') : build);
 
 /** Reads a file the user named, with errors that name the file. */
 export function readUserFile(file: string, what: string, code: ErrorCode = 'INPUT_INVALID'): Buffer {

@@ -8,7 +8,7 @@ import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
 import { sha256 } from '../hash.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
-import { readUserFile, readUserJson } from './files.js';
+import { keyFileOf, readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerCeremonyCommands } from './ceremony.js';
@@ -101,8 +101,7 @@ function program(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (file: string, o) => {
       const receipt = readUserJson(file, 'receipt', 'RECEIPT_INVALID');
-      const keyFile = fs.existsSync(o.model) && fs.statSync(o.model).isDirectory() ? buildPath(o.model, 'vkey') : o.model;
-      const vkey = readUserFile(keyFile, 'verification key', 'BUILD_INVALID').toString('utf8');
+      const vkey = readUserFile(keyFileOf(o.model), 'verification key', 'BUILD_INVALID').toString('utf8');
       try {
         const r = await verifyReceipt(receipt, vkey);
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
