@@ -33,7 +33,7 @@ function report(b: AuditedBuild, checks: AuditCheck[], ptau: PtauIdentity | null
   return {
     ok: failedChecks(checks).length === 0,
     build: path.resolve(b.dir),
-    system: b.manifest.system ?? 'groth16',
+    system: b.manifest.system,
     vkeySha256: sha256(b.vkeyText),
     checks,
     ptau,
@@ -50,7 +50,7 @@ function report(b: AuditedBuild, checks: AuditCheck[], ptau: PtauIdentity | null
 async function keyChecks(b: AuditedBuild, r1cs: { file: string; source: string } | null, opts: AuditOptions, workDir: string) {
   const progress = opts.progress ?? (() => {});
   const { manifest } = b;
-  const system = manifest.system ?? 'groth16';
+  const system = manifest.system;
   const zkey = buildPath(b.dir, 'zkey');
   const checks: AuditCheck[] = [];
 

@@ -37,7 +37,7 @@ type Step = (oldZkey: string, newZkey: string) => Promise<unknown>;
 async function addToBuild(dir: string, name: string, kind: Phase2Contribution['kind'], step: Step): Promise<ContributionResult> {
   const b = loadBuild(dir);
   const m = b.manifest;
-  const system = m.system ?? 'groth16';
+  const system = m.system;
   if (system !== 'groth16') {
     throw new ZkinferError('USAGE', `${dir} is a ${system} build: ${system} keys follow from the r1cs and the universal powers of tau alone, so there is no circuit-specific phase 2 to contribute to`);
   }

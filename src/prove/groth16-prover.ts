@@ -40,11 +40,6 @@ export class Groth16Prover {
     private readonly coeffs: Uint8Array,
   ) {}
 
-  /** Whether the multi-exponentiations and FFTs run natively. */
-  get backend(): 'native' | 'wasm' {
-    return this.native ? 'native' : 'wasm';
-  }
-
   static async load(zkey: Uint8Array): Promise<Groth16Prover> {
     const s = sections(zkey, 'zkey');
     const proto = new DataView(s.get(SECTION.header)!.buffer, s.get(SECTION.header)!.byteOffset).getUint32(0, true);
@@ -167,8 +162,10 @@ export class Groth16Prover {
     // The QAP quotient is evaluated on the coset shifted by a 2n-th root of unity.
     const inc = h.power === Fr.s ? Fr.shift : Fr.w[h.power + 1];
     const nat = this.native;
+    const w = Fr.w[h.power];
+    const [wInv, nInv] = nat ? [Fr.inv(w), Fr.inv(Fr.e(h.domainSize))] : [null, null];
     const odd = nat
-      ? async (x: Uint8Array) => nat.coset(x, Fr.w[h.power], Fr.inv(Fr.w[h.power]), Fr.inv(Fr.e(h.domainSize)), inc)
+      ? async (x: Uint8Array) => nat.coset(x, w, wInv, nInv, inc)
       : async (x: Uint8Array) => Fr.fft(await Fr.batchApplyKey(await Fr.ifft(x), Fr.e(1), inc));
     const [ao, bo, co] = [await odd(aT), await odd(bT), await odd(cT)];
     const hScalars = this.join(new Uint8Array(ao), new Uint8Array(bo), new Uint8Array(co));

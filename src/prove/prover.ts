@@ -64,7 +64,7 @@ export class ModelProver {
   ) {}
 
   get system(): ProofSystem {
-    return this.manifest.system ?? 'groth16';
+    return this.manifest.system;
   }
 
   static async load(dir: string): Promise<ModelProver> {
@@ -79,7 +79,7 @@ export class ModelProver {
     // Instantiated once: compiling a large witness wasm costs more than running it.
     const builder = require(path.resolve(need('witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
     const witnessCalc = await builder(read('wasm'));
-    return new ModelProver(manifest, program, witnessCalc, await loadProver(manifest.system ?? 'groth16', read('zkey')), read('vkey').toString());
+    return new ModelProver(manifest, program, witnessCalc, await loadProver(manifest.system, read('zkey')), read('vkey').toString());
   }
 
   get io() {

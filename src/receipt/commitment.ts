@@ -17,16 +17,16 @@ export interface CommitLayout {
   readonly chunks: number;
 }
 
+/** Inputs per field element when packed: as many bits as fit in PACK_BITS. */
+export const inputsPerPack = (bits: number): number => Math.floor(PACK_BITS / bits);
+
 export function commitLayout(count: number, bits: number): CommitLayout {
-  const perPack = Math.floor(PACK_BITS / bits);
+  const perPack = inputsPerPack(bits);
   const packs = Math.ceil(count / perPack);
   const n = packs + 1;
   const chunks = n <= POSEIDON_WIDTH ? 0 : 1 + Math.ceil((n - POSEIDON_WIDTH) / (POSEIDON_WIDTH - 1));
   return { perPack, packs, chunks };
 }
-
-/** Inputs per field element when packed: as many bits as fit in PACK_BITS. */
-export const inputsPerPack = (bits: number): number => Math.floor(PACK_BITS / bits);
 
 /** The input side of the public signals of a public-visibility model. */
 export function publicInputSignals(io: ModelIO, q: readonly bigint[]): bigint[] {
