@@ -142,7 +142,7 @@ export class ModelProver {
       outputQuantized: outQ.map(String),
       outputShape: [...io.output.shape],
       outputScale: io.output.scale,
-      notes: [...(this.program.notes ?? [])],
+      notes: [...(io.notes ?? [])],
       proof: proof as Receipt['proof'],
       publicSignals,
       createdAt: new Date().toISOString(),

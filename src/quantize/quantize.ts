@@ -669,6 +669,8 @@ class Quantizer {
       // (and on-chain gas) grows with the number of public signals.
       input: { name: graph.input.name, shape: [...graph.input.shape], scale: inScale, lo, bits, ...(options.visibility === 'public' ? { perSignal: inputsPerPack(bits) } : {}) },
       output: { name: graph.output.name, shape: [...graph.output.shape], scale: out.scale },
+      // In the key, so a receipt's notes are bound by its hash.
+      ...(this.notes.length ? { notes: [...this.notes] } : {}),
     };
     return {
       io, layers: this.layers, outputForms: out.forms, outputNode: outNode, signalCount: this.lo.length,

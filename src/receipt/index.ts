@@ -2,3 +2,4 @@ export * from './field.js';
 export * from './io.js';
 export * from './receipt.js';
 export * from './commitment.js';
+export * from './signals.js';

@@ -27,6 +27,12 @@ export interface ModelIO {
     /** Output float = quantized / 2^scale. */
     readonly scale: number;
   };
+  /**
+   * What the circuit computes differently from the ONNX graph (a Softmax
+   * dropped, so the proof covers the logits; a BatchNormalization folded).
+   * Part of the key, so a receipt's notes are bound by its hash. Absent: none.
+   */
+  readonly notes?: readonly string[];
 }
 
 export const INPUT_VISIBILITIES = ['public', 'hashed'] as const;

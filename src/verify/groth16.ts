@@ -61,22 +61,65 @@ export interface Groth16ProofJson {
   pi_c: string[];
 }
 
-/** signals must already be canonical field elements (checked by the caller). */
-export async function groth16Verify(key: string, vk: VkJson, signals: readonly bigint[], proof: Groth16ProofJson): Promise<boolean> {
+/** BN254 base field: a coordinate at or above it is refused, as the EVM precompiles do. */
+const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+class BadPoint extends Error {}
+
+/** A canonical coordinate (decimal below q); the projective one must be exactly 1, as calldata drops it. */
+function coordinate(v: unknown, what: string, want?: bigint): bigint {
+  if (typeof v !== 'string' || !DECIMAL.test(v) || BigInt(v) >= Q) throw new BadPoint(`${what} is not a canonical coordinate (a decimal below q)`);
+  const x = BigInt(v);
+  if (want !== undefined && x !== want) throw new BadPoint(`${what} is ${v}; a proof point is affine (projective coordinate 1)`);
+  return x;
+}
+
+function g1Json(p: unknown, name: string): bigint[] {
+  if (!Array.isArray(p) || p.length !== 3) throw new BadPoint(`proof point ${name} is not a G1 point [x, y, 1]`);
+  return [coordinate(p[0], `${name}.x`), coordinate(p[1], `${name}.y`), coordinate(p[2], `${name}.z`, 1n)];
+}
+
+function g2Json(p: unknown, name: string): bigint[][] {
+  const pair = (v: unknown, what: string, want?: [bigint, bigint]): bigint[] => {
+    if (!Array.isArray(v) || v.length !== 2) throw new BadPoint(`${name}.${what} is not an Fq2 element [c0, c1]`);
+    return [coordinate(v[0], `${name}.${what}[0]`, want?.[0]), coordinate(v[1], `${name}.${what}[1]`, want?.[1])];
+  };
+  if (!Array.isArray(p) || p.length !== 3) throw new BadPoint(`proof point ${name} is not a G2 point [x, y, [1, 0]]`);
+  return [pair(p[0], 'x'), pair(p[1], 'y'), pair(p[2], 'z', [1n, 0n])];
+}
+
+export interface Groth16Check {
+  readonly valid: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * Groth16 verification; signals must already be canonical field elements
+ * (checked by the caller). Before the pairings, the proof's points are held to
+ * what the EVM precompiles accept: canonical affine coordinates, A and C on
+ * BN254, B on its twist and in the prime-order subgroup of G2 ([r]B = 0; the
+ * twist's other points would let a pairing check run in a subgroup the key
+ * knows nothing of). The subgroup check is one scalar multiplication on G2.
+ */
+export async function groth16Check(key: string, vk: VkJson, signals: readonly bigint[], proof: Groth16ProofJson): Promise<Groth16Check> {
   const c = await curve();
   const p = await prepare(key, vk);
-  if (signals.length !== p.nPublic) return false;
+  if (signals.length !== p.nPublic) return { valid: false, reason: `the key takes ${p.nPublic} public signals, not ${signals.length}` };
   let piA: Point;
   let piB: Point;
   let piC: Point;
   try {
-    piA = c.G1.fromObject(big(proof.pi_a));
-    piB = c.G2.fromObject(big(proof.pi_b));
-    piC = c.G1.fromObject(big(proof.pi_c));
-  } catch {
-    return false;
+    piA = c.G1.fromObject(g1Json(proof.pi_a, 'A'));
+    piB = c.G2.fromObject(g2Json(proof.pi_b, 'B'));
+    piC = c.G1.fromObject(g1Json(proof.pi_c, 'C'));
+  } catch (e) {
+    return { valid: false, reason: e instanceof BadPoint ? e.message : 'malformed proof points' };
   }
-  if (!c.G1.isValid(piA) || !c.G2.isValid(piB) || !c.G1.isValid(piC)) return false;
+  if (!c.G1.isValid(piA)) return { valid: false, reason: 'proof point A is not on the curve' };
+  if (!c.G1.isValid(piC)) return { valid: false, reason: 'proof point C is not on the curve' };
+  if (!c.G2.isValid(piB)) return { valid: false, reason: 'proof point B is not on the twist curve' };
+  if (!c.G2.isZero(c.G2.timesScalar(piB, c.r))) return { valid: false, reason: "proof point B is not in G2's prime-order subgroup" };
   const w = new Uint8Array(c.Fr.n8 * signals.length);
   signals.forEach((s, i) => {
     let v = s;
@@ -91,5 +134,6 @@ export async function groth16Verify(key: string, vk: VkJson, signals: readonly b
   ml = c.Gt.mul(ml, c.millerLoop(g1(cpub), p.gamma2));
   ml = c.Gt.mul(ml, c.millerLoop(g1(piC), p.delta2));
   const lhs = c.finalExponentiation(ml);
-  return c.Gt.eq(c.Gt.mul(lhs, p.alphaBeta), c.Gt.one);
+  return { valid: c.Gt.eq(c.Gt.mul(lhs, p.alphaBeta), c.Gt.one) };
 }
+

@@ -1,2 +1,3 @@
 export { verifyReceipt, loadKey, type VerifyResult } from './verify.js';
-export { verifyProof } from './proof.js';
+export { checkProof, verifyProof, type ProofCheck } from './proof.js';
+export { decodeSignals, type DecodedSignals } from '../receipt/signals.js';

@@ -1,4 +1,4 @@
-import { verifyProof } from './proof.js';
+import { checkProof } from './proof.js';
 import {
   commitInputs, dequantize, elementCount, flattenTensor, fromField, parseCanonical, parseReceipt,
   parseVerificationKey, publicInputSignals, quantizeInput, sha256Hex, signalLayout, toField, PACK_BITS, VKEY_IO_FIELD,
@@ -14,6 +14,10 @@ export interface VerifyResult {
   readonly checked: readonly string[];
   /** True when the input itself was disclosed and matched (not just committed). */
   readonly inputDisclosed: boolean;
+  /** The quantized input the proof was checked for (public, or hashed and disclosed); null otherwise or when invalid. */
+  readonly inputQuantized: readonly string[] | null;
+  /** Hashed visibility: the proven Poseidon commitment to the input (decimal); null otherwise or when invalid. */
+  readonly commitment: string | null;
 }
 
 class Rejected extends Error {}
@@ -41,7 +45,9 @@ const reject = (reason: string): never => {
  * bytes: their sha256 is the model identity). Checks that the public signals
  * are canonical and encode exactly the receipt's input (or its commitment) and
  * quantized output, that the float output is that output at the model's
- * scale, and that the Groth16 proof holds. Throws only for malformed input.
+ * scale, that every other field the receipt claims (quantized input, notes,
+ * commitment) is the proven one or absent, and that the proof holds. Reports
+ * the input (or commitment) checked. Throws only for malformed input.
  */
 export async function verifyReceipt(receiptData: unknown, vkeyText: string): Promise<VerifyResult> {
   const receipt: Receipt = parseReceipt(receiptData);
@@ -84,53 +90,75 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
     });
     checked.push('output matches proven signals');
 
-    if (io.visibility === 'public') {
-      const proven = signals.slice(layout.outputs + layout.commitment);
-      if (receipt.input === null) reject('the input is missing (it is public for this model)');
-      // Packing is injective only while a pack stays below the field size.
-      const per = io.input.perSignal ?? 1;
-      if (!Number.isInteger(per) || per < 1 || (per > 1 && per * io.input.bits > PACK_BITS)) reject(`the key packs ${per} inputs of ${io.input.bits} bits to a signal, more than fit`);
+    const notes = io.notes ?? [];
+    if (receipt.notes.length !== notes.length || receipt.notes.some((n, i) => n !== notes[i])) {
+      reject(`the receipt's notes differ from the model interface's (${notes.length ? notes.map((n) => JSON.stringify(n)).join('; ') : 'none'})`);
+    }
+    checked.push('notes match the model interface');
+
+    const disclosedInput = (): bigint[] => {
       let q: bigint[];
       try {
         q = quantizeInput(io, flattenTensor(receipt.input, io.input.shape, 'input'));
       } catch (e) {
         return reject((e as Error).message);
       }
+      // The receipt's quantized input must be exactly the one its input gives.
+      if (receipt.inputQuantized === null) reject('the input is disclosed but its quantized input is missing');
+      if (receipt.inputQuantized!.length !== q.length) reject(`the receipt has ${receipt.inputQuantized!.length} quantized inputs, the model ${q.length}`);
+      if (receipt.inputQuantized!.some((v, i) => BigInt(v) !== q[i])) reject('quantized input differs from the proven input');
+      return q;
+    };
+
+    let provenInput: bigint[] | null = null;
+    let provenCommitment: bigint | null = null;
+    if (io.visibility === 'public') {
+      const proven = signals.slice(layout.outputs + layout.commitment);
+      if (receipt.input === null) reject('the input is missing (it is public for this model)');
+      if (receipt.commitment !== null) reject('the receipt carries a commitment, but this model\'s input is public: nothing proves it');
+      // Packing is injective only while a pack stays below the field size.
+      const per = io.input.perSignal ?? 1;
+      if (!Number.isInteger(per) || per < 1 || (per > 1 && per * io.input.bits > PACK_BITS)) reject(`the key packs ${per} inputs of ${io.input.bits} bits to a signal, more than fit`);
+      const q = disclosedInput();
       const expected = publicInputSignals(io, q).map(toField);
       if (expected.some((v, i) => v !== proven[i])) reject('input differs from the proven input signals');
-      if (receipt.inputQuantized) {
-        if (receipt.inputQuantized.length !== q.length) reject(`the receipt has ${receipt.inputQuantized.length} quantized inputs, the model ${q.length}`);
-        if (receipt.inputQuantized.some((v, i) => BigInt(v) !== q[i])) reject('quantized input differs from the proven input');
-      }
+      provenInput = q;
       inputDisclosed = true;
       checked.push('input matches proven signals');
     } else {
       const c = signals[layout.outputs];
-      if (!receipt.commitment || BigInt(receipt.commitment.value) !== c) reject('input commitment differs from the proven commitment');
+      if (!receipt.commitment) reject('the input commitment is missing (this model proves a commitment to its input)');
+      const value = parseCanonical(receipt.commitment!.value) ?? reject('the commitment is not a canonical field element (a decimal below p)');
+      if (value !== c) reject('input commitment differs from the proven commitment');
+      provenCommitment = c;
       if (receipt.input !== null) {
         if (receipt.commitment!.salt === null) reject('the input is disclosed without the salt needed to check it');
-        let q: bigint[];
-        try {
-          q = quantizeInput(io, flattenTensor(receipt.input, io.input.shape, 'input'));
-        } catch (e) {
-          return reject((e as Error).message);
-        }
         const salt = parseCanonical(receipt.commitment!.salt) ?? reject('commitment salt is not a canonical field element');
+        const q = disclosedInput();
         if ((await commitInputs(io, q, salt)) !== c) reject('input does not match the proven commitment');
+        provenInput = q;
         inputDisclosed = true;
         checked.push('disclosed input matches the commitment');
       } else {
+        if (receipt.inputQuantized !== null) reject('the receipt has a quantized input but no input: an undisclosed input has none');
+        if (receipt.commitment!.salt !== null) reject('the receipt has a salt but no input: an undisclosed input has neither');
         checked.push('input committed, not disclosed');
       }
     }
 
     const name = SYSTEM_NAMES[receipt.system];
-    if (!(await verifyProof(receipt.system, vkeySha256, vk, signals, receipt.proof))) reject(`the ${name} proof does not verify against this key and these public signals`);
+    const proof = await checkProof(receipt.system, vkeySha256, vk, signals, receipt.proof);
+    if (!proof.valid) reject(`the ${name} proof does not verify against this key and these public signals${proof.reason ? `: ${proof.reason}` : ''}`);
     checked.push(`${name} proof`);
-    return { valid: true, checked, inputDisclosed };
+    return {
+      valid: true, checked, inputDisclosed,
+      inputQuantized: provenInput?.map(String) ?? null,
+      commitment: provenCommitment?.toString() ?? null,
+    };
   } catch (e) {
-    if (e instanceof Rejected) return { valid: false, reason: e.message, checked, inputDisclosed };
+    const none = { checked, inputDisclosed, inputQuantized: null, commitment: null };
+    if (e instanceof Rejected) return { valid: false, reason: e.message, ...none };
     if (isZkinferError(e)) throw e;
-    return { valid: false, reason: `verification error: ${(e as Error).message}`, checked, inputDisclosed };
+    return { valid: false, reason: `verification error: ${(e as Error).message}`, ...none };
   }
 }
