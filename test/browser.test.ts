@@ -139,6 +139,8 @@ describe('/verify in a browser', () => {
     expect(await page.textContent('#vkey-sha')).toBe(receipt.model.vkeySha256);
     expect(await page.textContent('#key-source')).toMatch(/fetched by its sha256 and re-hashed/);
     expect((await page.textContent('#input-values'))!.split(', ').map(Number)).toEqual((receipt.input as number[][])[0]);
+    // The quantized input the verifier checked the proof for.
+    expect(await page.textContent('#input-quantized')).toBe(receipt.inputQuantized!.join(', '));
     expect(await page.textContent('#output-tag')).toBe('proven');
     expect(await page.textContent('#checks-body')).toMatch(/Groth16 proof/);
     expect(await page.textContent('#not-proven')).toMatch(/development ceremony.*manifest\.json/s);
@@ -250,6 +252,7 @@ describe('/verify in a browser', () => {
     expect(v.verdict, v.reason).toBe('valid');
     expect(await page.textContent('#commitment')).toBe(disclosed.commitment!.value);
     expect(await page.textContent('#input-body')).toMatch(/checked against the commitment/);
+    expect(await page.textContent('#input-quantized')).toBe(disclosed.inputQuantized!.join(', '));
     expect(await page.textContent('#checks-body')).toMatch(/disclosed input matches the commitment/);
 
     const r = clone(disclosed);
@@ -262,7 +265,16 @@ describe('/verify in a browser', () => {
     expect(v.verdict, v.reason).toBe('valid');
     expect(await page.textContent('#input-body')).toMatch(/not disclosed/);
     expect(await page.textContent('#not-proven')).toMatch(/only a commitment to it is public/);
+    expect(await page.textContent('#commitment')).toBe(secret.commitment!.value);
+    expect(await page.$('#input-quantized')).toBeNull();
     shots.push(await screenshot(page, 'hashed-not-disclosed'));
+
+    // A quantized input the undisclosed receipt cannot back is refused here too.
+    const made = clone(secret);
+    made.inputQuantized = Array.from({ length: 64 }, () => '3');
+    v = await paste(made);
+    expect(v.verdict).toBe('invalid');
+    expect(v.reason).toMatch(/undisclosed input has none/);
   });
 
   it('PLONK and FFLONK receipts verify too (snarkjs in the browser), and a changed output does not', async () => {

@@ -27,6 +27,7 @@ const onnx = fs.readFileSync(fixture('digits_mlp.onnx'));
 const OUT = path.join(ARTIFACTS, 'contracts');
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 const INVALID_PROOF = `0x${selector('InvalidProof()')}`;
+const INPUT_MISMATCH = `0x${selector('InputMismatch()')}`;
 
 interface Deployed {
   readonly vk: string;
@@ -128,6 +129,11 @@ async function expectRejected(d: Deployed, r: Receipt, verifierAt = d.verifierAt
   expect(v.ok).toBe(false);
   expect(bytesToHex(v.returnValue)).toBe(INVALID_PROOF);
   expect(decodeBool(ok(await chain.call(d.modelAt, c.model.isValid!)))).toBe(false);
+  for (const data of [c.verifyFor!, c.model.provenInput!]) {
+    const f = await chain.call(d.modelAt, data);
+    expect(f.ok).toBe(false);
+    expect(bytesToHex(f.returnValue)).toBe(INVALID_PROOF);
+  }
   if (c.model.topClass) {
     const t = await chain.call(d.modelAt, c.model.topClass);
     expect(t.ok).toBe(false);
@@ -199,7 +205,9 @@ describe('Solidity sources', () => {
       const fn = (name: string) => c.signature.replace('verifyProof', name);
       expect(c.verifier.slice(2, 10)).toBe(ids[d.model.verifierContract].methodIdentifiers[c.signature]);
       for (const [f, hex] of Object.entries(c.model)) expect(hex.slice(2, 10)).toBe(ids[d.model.contract].methodIdentifiers[fn(f)]);
-      expect(Object.keys(c.model).sort()).toEqual(['isValid', 'topClass', 'verify']);
+      expect(Object.keys(c.model).sort()).toEqual(['isValid', 'provenInput', 'topClass', 'verify']);
+      const forSig = fn('verifyFor').replace(/\)$/, `,uint256[${r.publicSignals.length - r.outputQuantized.length}])`);
+      expect(c.verifyFor!.slice(2, 10)).toBe(ids[d.model.contract].methodIdentifiers[forSig]);
     }
     await releaseCurve();
     await expect(calldata({ ...r0, system: 'kzg' })).rejects.toThrow(/proof system "kzg"/);
@@ -298,6 +306,29 @@ describe('digits_mlp (Groth16) on the EVM', () => {
     const x = clone(r0);
     x.proof = clone(rh.proof);
     await expectRejected(digits, x, rawVerifier);
+  });
+
+  it('verifyFor refuses a proof for another input than the one the caller names; provenInput returns it', async () => {
+    const nOut = r0.outputQuantized.length;
+    const own = r0.publicSignals.slice(nOut);
+    const other = r1.publicSignals.slice(nOut);
+    expect(other).not.toEqual(own);
+    // verify alone accepts a proof for whatever input it was made for.
+    expect(decodeInt256Array(ok(await chain.call(digits.modelAt, (await calldata(r0)).model.verify!))).map(String)).toEqual(r0.outputQuantized);
+    const mine = await calldata(r0, { input: own });
+    expect(decodeInt256Array(ok(await chain.call(digits.modelAt, mine.verifyFor!))).map(String)).toEqual(r0.outputQuantized);
+    expect(decodeInt256Array(ok(await chain.call(digits.modelAt, mine.model.provenInput!))).map(String)).toEqual(own);
+    const theirs = await chain.call(digits.modelAt, (await calldata(r0, { input: other })).verifyFor!);
+    expect(theirs.ok).toBe(false);
+    expect(bytesToHex(theirs.returnValue)).toBe(INPUT_MISMATCH);
+    // The hashed model: the input is its commitment.
+    const rh2 = (await (await ModelProver.load(await ensureBuild('digits_mlp_hashed', onnx, data, { visibility: 'hashed' }))).prove(data.test[0].input)).receipt;
+    const hOut = rh.outputQuantized.length;
+    expect(decodeInt256Array(ok(await chain.call(hashed.modelAt, (await calldata(rh, { input: [rh.commitment!.value] })).verifyFor!))).map(String)).toEqual(rh.outputQuantized);
+    const h = await chain.call(hashed.modelAt, (await calldata(rh, { input: rh2.publicSignals.slice(hOut) })).verifyFor!);
+    expect(h.ok).toBe(false);
+    expect(bytesToHex(h.returnValue)).toBe(INPUT_MISMATCH);
+    await expect(calldata(r0, { input: own.slice(1) })).rejects.toThrow(/takes 2 input signals after its 10 outputs, 1 given/);
   });
 
   it('the hashed-input model contract verifies its own receipt and returns its outputs', async () => {

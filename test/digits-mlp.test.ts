@@ -98,6 +98,12 @@ describe('digits_mlp: proofs', () => {
       const res = await runCli(['verify', f, '--model', dir]);
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout).toMatch(/^valid/);
+      // It names the input the proof was checked for.
+      expect(res.stdout).toContain(`input (quantized) [${r.inputQuantized!.join(', ')}]`);
+      if (i === 0) {
+        const j = await runCli(['verify', f, '--model', dir, '--json']);
+        expect(JSON.parse(j.stdout)).toMatchObject({ valid: true, inputQuantized: r.inputQuantized, commitment: null });
+      }
     }
   });
 });

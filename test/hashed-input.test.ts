@@ -1,6 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
+import { ARTIFACTS } from './helpers/circuit.js';
+import { runCli } from './helpers/cli.js';
 import { makeOnnx, rand } from './helpers/onnx-builder.js';
 import { ModelProver } from '../src/prove/index.js';
 import { verifyReceipt } from '../src/verify/index.js';
@@ -31,6 +34,8 @@ describe('hashed input visibility', () => {
     const v = await verifyReceipt(disclosed, vkey);
     expect(v.valid, v.reason).toBe(true);
     expect(v.inputDisclosed).toBe(true);
+    expect(v.inputQuantized).toEqual(disclosed.inputQuantized);
+    expect(v.commitment).toBe(disclosed.commitment!.value);
   });
 
   it('verifies without the input when it is not disclosed, and says so', async () => {
@@ -40,8 +45,18 @@ describe('hashed input visibility', () => {
     expect(v.valid, v.reason).toBe(true);
     expect(v.inputDisclosed).toBe(false);
     expect(v.checked).toContain('input committed, not disclosed');
+    expect(v.inputQuantized).toBeNull();
+    expect(v.commitment).toBe(secret.commitment!.value);
     // Fresh salt per proof: the same input does not give the same commitment.
     expect(secret.commitment!.value).not.toBe(disclosed.commitment!.value);
+  });
+
+  it('the CLI names the commitment of an undisclosed input', async () => {
+    const f = path.join(ARTIFACTS, 'hashed-secret-receipt.json');
+    fs.writeFileSync(f, JSON.stringify(secret));
+    const res = await runCli(['verify', f, '--model', dir]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain(`input not disclosed\ninput commitment ${secret.commitment!.value}\n`);
   });
 
   it('rejects a changed disclosed input, salt or commitment', async () => {

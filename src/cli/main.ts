@@ -105,7 +105,12 @@ function program(): Command {
       try {
         const r = await verifyReceipt(receipt, vkey);
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-        else process.stdout.write(r.valid ? `valid: ${r.checked.join(', ')}\n` : `INVALID: ${r.reason}\n`);
+        else if (!r.valid) process.stdout.write(`INVALID: ${r.reason}\n`);
+        else {
+          // What the proof is for: the input it was checked against, or only its commitment.
+          const input = r.inputQuantized ? `input (quantized) [${r.inputQuantized.join(', ')}]` : 'input not disclosed';
+          process.stdout.write(`valid: ${r.checked.join(', ')}\n${input}${r.commitment ? `\ninput commitment ${r.commitment}` : ''}\n`);
+        }
         process.exitCode = r.valid ? EXIT.ok : EXIT.invalid;
       } finally {
         await releaseCurve();

@@ -29,6 +29,17 @@ export interface Calldata {
   readonly verifier: string;
   /** The same arguments encoded for the model contract's functions (modelContract); topClass only for classifiers. */
   readonly model: Readonly<Partial<Record<ModelFunction, string>>>;
+  /**
+   * The model contract's verifyFor: these arguments and the input it must be
+   * for (`CalldataOptions.input`, by default the input side of the receipt's
+   * own signals). Absent without outputQuantized (the signal layout).
+   */
+  readonly verifyFor?: string;
+}
+
+export interface CalldataOptions {
+  /** The input side of the public signals the caller expects (decimal strings): packed inputs, or the commitment. */
+  readonly input?: readonly string[];
 }
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -101,7 +112,7 @@ function snarkjsText(protocol: SolidityProtocol, proof: unknown, pub: string[]):
  * and verify is for the contract to decide. PLONK and FFLONK text export
  * starts snarkjs' curve: CLI callers release it (releaseCurve) when done.
  */
-export async function calldata(receipt: ProofBundle): Promise<Calldata> {
+export async function calldata(receipt: ProofBundle, opts: CalldataOptions = {}): Promise<Calldata> {
   const system = asSolidityProtocol(receipt.system, 'receipt', 'RECEIPT_INVALID');
   const proofProtocol = field(receipt.proof, 'protocol', 'protocol');
   if (proofProtocol !== system) throw new ZkinferError('RECEIPT_INVALID', `receipt says system ${system}, its proof is ${JSON.stringify(proofProtocol)}`);
@@ -122,8 +133,16 @@ export async function calldata(receipt: ProofBundle): Promise<Calldata> {
   // Every parameter is a static array, so the ABI encoding is the words in order.
   const body = [...proof, ...pubWords].map(hex32).join('');
   const encode = (fn: string) => `0x${selector(signature(fn, abi))}${body}`;
-  const fns: ModelFunction[] = ['isValid', 'verify'];
+  const fns: ModelFunction[] = ['isValid', 'verify', 'provenInput'];
   if ((receipt.outputQuantized?.length ?? 0) > 1) fns.push('topClass');
+  const outputs = receipt.outputQuantized?.length;
+  let verifyFor: string | undefined;
+  if (outputs !== undefined) {
+    const input = (opts.input ?? receipt.publicSignals.slice(outputs)).map((s, i) => word(s, `expected input signal ${i}`));
+    if (input.length !== pub.length - outputs) throw new ZkinferError('USAGE', `the model takes ${pub.length - outputs} input signals after its ${outputs} outputs, ${input.length} given`);
+    const forAbi = { ...abi, params: [...abi.params, { type: `uint256[${input.length}]`, name: 'input' }] };
+    verifyFor = `0x${selector(signature('verifyFor', forAbi))}${body}${input.map(hex32).join('')}`;
+  }
   return {
     system,
     text: await snarkjsText(system, receipt.proof, receipt.publicSignals.slice()),
@@ -131,5 +150,6 @@ export async function calldata(receipt: ProofBundle): Promise<Calldata> {
     args,
     verifier: encode('verifyProof'),
     model: Object.fromEntries(fns.map((f) => [f, encode(f)])),
+    ...(verifyFor ? { verifyFor } : {}),
   };
 }

@@ -19,8 +19,8 @@ export interface ModelContract {
   readonly hasTopClass: boolean;
 }
 
-/** Functions of the model contract that take verifyProof's arguments unchanged. */
-export const MODEL_FUNCTIONS = ['isValid', 'verify', 'topClass'] as const;
+/** Functions of the model contract that take verifyProof's arguments unchanged (verifyFor adds the expected input). */
+export const MODEL_FUNCTIONS = ['isValid', 'verify', 'topClass', 'provenInput'] as const;
 export type ModelFunction = (typeof MODEL_FUNCTIONS)[number];
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -31,7 +31,14 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *
  * - `verify(...)` returns the quantized outputs as int256 (a field element above
  *   (p-1)/2 is negative) and **reverts with `InvalidProof()`** when the proof
- *   does not verify, so a caller can never act on an unproven output.
+ *   does not verify, so a caller can never act on an unproven output. It says
+ *   nothing of which input they are for: a proof for any input verifies.
+ * - `verifyFor(..., input)` does the same for the caller's input only: `input`
+ *   is the input side of the public signals the caller expects (the packed
+ *   quantized inputs, or the Poseidon commitment), and it **reverts with
+ *   `InputMismatch()`** when the proof is for another input.
+ * - `provenInput(...)` returns that input side of a verified proof, for
+ *   callers that look it up rather than compare it.
  * - `isValid(...)` returns false instead of reverting, for callers that branch.
  * - `topClass(...)` (classifiers: more than one output) reverts the same way and
  *   returns the index of the largest output (the first on ties, as zkinfer's
@@ -71,6 +78,7 @@ export async function modelContract(vkText: string, opts: Partial<ModelContractO
   const params = calldataParams(abi);
   const args = abi.params.map((p) => p.name).join(', ');
   const hasTopClass = layout.outputs > 1;
+  const inputSignals = layout.commitment + layout.inputs;
   const vkeySha256 = await sha256Hex(vkText);
 
   const per = io.input.perSignal ?? 1;
@@ -85,6 +93,8 @@ pragma solidity ^0.8.4;
 contract ${name} {
     /// The proof does not verify against this model's key and these signals.
     error InvalidProof();
+    /// The proof's input signals are not the ones the caller expects: it is for another input.
+    error InputMismatch();
 
     /// sha256 of the ONNX file the circuit was compiled from.
     bytes32 public constant ONNX_SHA256 = 0x${io.onnxSha256};
@@ -94,6 +104,8 @@ contract ${name} {
     int256 public constant OUTPUT_SCALE = ${io.output.scale};
     uint256 public constant OUTPUT_COUNT = ${layout.outputs};
     uint256 public constant PUBLIC_SIGNALS = ${vk.nPublic};
+    /// Public signals after the outputs: the input side (${io.visibility === 'hashed' ? 'the commitment' : 'the packed inputs'}).
+    uint256 public constant INPUT_SIGNALS = ${inputSignals};
     /// True: signal OUTPUT_COUNT is a Poseidon commitment to the input. False: the inputs follow the outputs (see above).
     bool public constant INPUT_HASHED = ${io.visibility === 'hashed'};
 
@@ -124,6 +136,23 @@ contract ${name} {
         if (!isValid(${args})) revert InvalidProof();
         outputs = new int256[](OUTPUT_COUNT);
         for (uint256 i = 0; i < OUTPUT_COUNT; i++) outputs[i] = _signed(pubSignals[i]);
+    }
+
+    /// As verify, for this input only: reverts InputMismatch() unless the proof's input signals are \`input\`.
+    function verifyFor(${params}, uint256[${inputSignals}] calldata input) external view returns (int256[] memory outputs) {
+        for (uint256 i = 0; i < INPUT_SIGNALS; i++) {
+            if (pubSignals[OUTPUT_COUNT + i] != input[i]) revert InputMismatch();
+        }
+        if (!isValid(${args})) revert InvalidProof();
+        outputs = new int256[](OUTPUT_COUNT);
+        for (uint256 i = 0; i < OUTPUT_COUNT; i++) outputs[i] = _signed(pubSignals[i]);
+    }
+
+    /// The proven input side of the signals (${io.visibility === 'hashed' ? 'the Poseidon commitment' : 'the packed quantized inputs'}); reverts InvalidProof() unless the proof verifies.
+    function provenInput(${params}) external view returns (uint256[] memory input) {
+        if (!isValid(${args})) revert InvalidProof();
+        input = new uint256[](INPUT_SIGNALS);
+        for (uint256 i = 0; i < INPUT_SIGNALS; i++) input[i] = pubSignals[OUTPUT_COUNT + i];
     }
 ${hasTopClass ? `
     /// Index of the largest proven output (the first on ties) and its quantized value; reverts InvalidProof() unless the proof verifies.

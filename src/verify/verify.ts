@@ -103,11 +103,13 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
       } catch (e) {
         return reject((e as Error).message);
       }
-      // The receipt's quantized input must be exactly the one its input gives.
+      return q;
+    };
+    // The receipt's quantized input must be exactly the proven one its input gives.
+    const quantizedIs = (q: readonly bigint[]): void => {
       if (receipt.inputQuantized === null) reject('the input is disclosed but its quantized input is missing');
       if (receipt.inputQuantized!.length !== q.length) reject(`the receipt has ${receipt.inputQuantized!.length} quantized inputs, the model ${q.length}`);
       if (receipt.inputQuantized!.some((v, i) => BigInt(v) !== q[i])) reject('quantized input differs from the proven input');
-      return q;
     };
 
     let provenInput: bigint[] | null = null;
@@ -122,6 +124,7 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
       const q = disclosedInput();
       const expected = publicInputSignals(io, q).map(toField);
       if (expected.some((v, i) => v !== proven[i])) reject('input differs from the proven input signals');
+      quantizedIs(q);
       provenInput = q;
       inputDisclosed = true;
       checked.push('input matches proven signals');
@@ -136,6 +139,7 @@ export async function verifyReceipt(receiptData: unknown, vkeyText: string): Pro
         const salt = parseCanonical(receipt.commitment!.salt) ?? reject('commitment salt is not a canonical field element');
         const q = disclosedInput();
         if ((await commitInputs(io, q, salt)) !== c) reject('input does not match the proven commitment');
+        quantizedIs(q);
         provenInput = q;
         inputDisclosed = true;
         checked.push('disclosed input matches the commitment');

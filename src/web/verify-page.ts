@@ -446,7 +446,9 @@ function renderInput(r: Record<string, unknown> | null, io: ModelIO | null, vali
     if (input) body.append(valuesBlock(input, 'input-values'));
   } else {
     body.append(el('p', { class: 'meta' }, `Hashed input: the proof binds a Poseidon commitment to it (with a salt), not the values.`));
-    const dl = el('dl', {}, el('dt', {}, 'commitment'), el('dd', {}, el('span', { class: 'mono', id: 'commitment' }, String(commitment?.value ?? 'missing'))));
+    // Once verified, the commitment shown is the proven one the verifier reports.
+    const shownCommitment = valid && result?.commitment ? result.commitment : String(commitment?.value ?? 'missing');
+    const dl = el('dl', {}, el('dt', {}, 'commitment'), el('dd', {}, el('span', { class: 'mono', id: 'commitment' }, shownCommitment)));
     dl.append(el('dt', {}, 'salt'), el('dd', {}, commitment?.salt ? el('span', { class: 'mono' }, String(commitment.salt)) : 'not disclosed'));
     body.append(dl);
     if (input) {
@@ -455,6 +457,10 @@ function renderInput(r: Record<string, unknown> | null, io: ModelIO | null, vali
     } else {
       body.append(el('p', { class: 'meta' }, 'The input itself is not disclosed.'));
     }
+  }
+  if (valid && result?.inputQuantized) {
+    body.append(el('p', { class: 'meta' }, `Quantized input the proof was checked for (${result.inputQuantized.length} integers${io ? `, each value × 2^${io.input.scale}` : ''}):`),
+      el('div', { class: 'values', id: 'input-quantized' }, result.inputQuantized.join(', ')));
   }
   if (io) {
     const [flo, fhi] = acceptedRange(io);
