@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { importOnnx } from '../src/onnx/index.js';
-import { collectStats, FloatModel, parseCalibration, quantize, quantizeOptions, runReference } from '../src/quantize/index.js';
-import { flattenTensor, quantizeInput } from '../src/receipt/index.js';
+import { calibrate, choosePrecision, collectStats, FloatModel, parseCalibration, quantize, quantizeOptions, runReference } from '../src/quantize/index.js';
+import { flattenTensor, nest, quantizeInput } from '../src/receipt/index.js';
 import { UnsupportedOpsError, ZkinferError } from '../src/errors.js';
 import { fixture } from './helpers/builds.js';
 import { makeOnnx, rand, tinyMlp, tinySamples } from './helpers/onnx-builder.js';
+import { OP_FIXTURES, samplesFor } from './helpers/op-fixtures.js';
+import { compareWithOrt as compareOps } from './helpers/compare.js';
 
 describe('ONNX import', () => {
   it('reads digits_mlp: shapes with the batch dimension taken as 1, nodes, initializers', () => {
@@ -121,5 +123,28 @@ describe('operators against onnxruntime', () => {
     const { program, maxErr } = await compareWithOrt(bytes, tinySamples(32), tinySamples(10, 3));
     expect(program.layers).toEqual([]);
     expect(maxErr).toBeLessThan(0.02);
+  });
+});
+
+describe('BatchNormalization folds on the channel axis (1) at every rank', () => {
+  for (const f of OP_FIXTURES.filter((x) => x.name.includes('matmul (channel axis 1)'))) {
+    it(`rank ${f.inputShape.length}: folded, and within rounding of onnxruntime`, async () => {
+      const cal = samplesFor(f.inputShape, 16, 1).map((x) => nest(x, f.inputShape));
+      const tests = samplesFor(f.inputShape, 10, 2).map((x) => nest(x, f.inputShape));
+      const c = await compareOps(f.onnx, cal, tests);
+      expect(c.program.notes.join()).toMatch(/BatchNormalization .* folded into/);
+      expect(c.program.layers).toEqual([]);
+      // |γ| ≤ 3 over unit variances: a fold on the wrong axis errs by whole units.
+      expect(c.maxErr).toBeLessThan(0.02);
+    });
+  }
+
+  it('the precision search agrees with the float model on every calibration sample (rank 3)', async () => {
+    const f = OP_FIXTURES.find((x) => x.name.includes('rank-3 matmul'))!;
+    const g = importOnnx(f.onnx);
+    const samples = parseCalibration(samplesFor(f.inputShape, 8, 3).map((x) => nest(x, f.inputShape)), g.input.shape);
+    const { stats, outputs } = await calibrate(f.onnx, g, samples);
+    const { trials } = await choosePrecision({ graph: g, onnxSha256: '0'.repeat(64), stats, samples, options: quantizeOptions({}) }, outputs);
+    expect(trials.at(-1)!.top1).toBe(8);
   });
 });
