@@ -167,7 +167,7 @@ class Quantizer {
       const [lo, hi] = gadgetRange(g, b.lo, b.hi);
       return g.kind === 'const' ? (this.pushSignal(lo, hi), constForm(g.value)) : signalForm(this.pushSignal(lo, hi));
     });
-    this.layers.push({ node, op: relu ? 'relu' : 'rescale', shape: v.shape, scale: target, forms: v.forms, gadgets, offset });
+    this.layers.push({ node, tensor, op: relu ? 'relu' : 'rescale', shape: v.shape, scale: target, forms: v.forms, gadgets, offset });
     this.scales.push({ tensor, role: 'activation', scale: target, reason: act.reason });
     return { kind: 'act', shape: v.shape, scale: target, forms, raw: false, relu: false };
   }
