@@ -53,6 +53,33 @@ function kitchenSink(): Uint8Array {
   });
 }
 
+/**
+ * A ReLU layer dead over the whole accepted input range (every weight and
+ * bias negative on non-negative inputs) beside a live branch: every gadget of
+ * the dead layer is a constant, and its template reads no signal.
+ */
+function deadBranch(): Uint8Array {
+  const g = rand(31);
+  const v = (n: number) => Array.from({ length: n }, g);
+  return makeOnnx({
+    input: { name: 'x', shape: ['N', 4] },
+    output: { name: 'y', shape: ['N', 2] },
+    initializers: [
+      { name: 'Wa', dims: [3, 4], data: v(12).map((x) => -0.1 - Math.abs(x)) }, { name: 'ba', dims: [3], data: [-0.5, -0.25, -1] },
+      { name: 'Wb', dims: [3, 4], data: v(12) }, { name: 'bb', dims: [3], data: v(3) },
+      { name: 'Wc', dims: [2, 6], data: v(12) }, { name: 'bc', dims: [2], data: v(2) },
+    ],
+    nodes: [
+      { op: 'Gemm', inputs: ['x', 'Wa', 'ba'], outputs: ['a'], attrs: { transB: 1 } },
+      { op: 'Relu', inputs: ['a'], outputs: ['ra'] },
+      { op: 'Gemm', inputs: ['x', 'Wb', 'bb'], outputs: ['b'], attrs: { transB: 1 } },
+      { op: 'Relu', inputs: ['b'], outputs: ['rb'] },
+      { op: 'Concat', inputs: ['ra', 'rb'], outputs: ['h'], attrs: { axis: 1 } },
+      { op: 'Gemm', inputs: ['h', 'Wc', 'bc'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+  });
+}
+
 let dir: string;
 let program: Program;
 const shape = [1, 1, 6, 6];
@@ -84,5 +111,30 @@ describe('new gadgets in a compiled circuit', () => {
     (receipt.output as number[][])[0][0] = (idx + 1) % 3;
     receipt.publicSignals[0] = receipt.outputQuantized[0];
     expect((await verifyReceipt(receipt, prover.vkeyText)).reason).toMatch(/Groth16/);
+  });
+});
+
+describe('a layer of dead units (every gadget constant)', () => {
+  const shape = [1, 4];
+  const inputs = samplesFor(shape, 12, 5).map((x) => x.map((t) => (t + 1) / 2));
+  let deadDir: string;
+  let dead: Program;
+  beforeAll(async () => {
+    deadDir = await ensureBuild('dead_relu', deadBranch(), inputs.slice(0, 8).map((x) => nest(x, shape)), { inputRange: [0, 1] });
+    dead = JSON.parse(fs.readFileSync(buildPath(deadDir, 'program'), 'utf8'));
+  });
+
+  it('compiles: the dead layer is constants, its live neighbour gadgets', () => {
+    const relus = dead.layers.filter((l) => l.op === 'relu');
+    expect(relus.map((l) => l.gadgets.every((g) => g.kind === 'const'))).toEqual([true, false]);
+    expect(relus[0].gadgets).toEqual([0, 1, 2].map(() => ({ kind: 'const', value: 0 })));
+  });
+
+  it('its witness matches the integer reference, and a proof verifies', async () => {
+    expect(await checkBitExact(deadDir, inputs.map((x) => quantizeInput(dead.io, Float64Array.from(x))))).toBeGreaterThan(12 * 2);
+    const prover = await ModelProver.load(deadDir);
+    const { receipt } = await prover.prove(nest(inputs[9], shape));
+    const v = await verifyReceipt(receipt, prover.vkeyText);
+    expect(v.valid, v.reason).toBe(true);
   });
 });

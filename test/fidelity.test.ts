@@ -8,7 +8,7 @@ import { makeOnnx, rand } from './helpers/onnx-builder.js';
 import { fidelity, type Manifest } from '../src/pipeline/index.js';
 import { buildPath } from '../src/paths.js';
 import { importOnnx } from '../src/onnx/index.js';
-import { calibrate, choosePrecision, parseCalibration, quantizeOptions, PRECISION_LADDER } from '../src/quantize/index.js';
+import { calibrate, choosePrecision, parseCalibration, quantizeOptions, PrecisionError, PRECISION_LADDER } from '../src/quantize/index.js';
 
 const data = loadJson(fixture('digits_mlp.data.json'));
 let dir: string;
@@ -73,13 +73,14 @@ describe('precision search', () => {
     const samples = parseCalibration(cnn, graph.input.shape);
     const { stats, outputs } = await calibrate(bytes, graph, samples);
     const base = { graph, onnxSha256: '0'.repeat(64), stats, samples, options: quantizeOptions({}) };
-    const r = choosePrecision(base, outputs);
+    const r = await choosePrecision(base, outputs);
     const t = r.trials.at(-1)!;
     expect(t.accepted).toBe(true);
     expect(t.top1).toBe(samples.length);
-    // A tolerance no model meets exhausts the ladder and keeps the most precise.
-    const strict = choosePrecision(base, outputs.map((o) => o.map((v) => v + 1e3)));
-    expect(strict.trials).toHaveLength(PRECISION_LADDER.length);
-    expect(strict.trials.every((x) => !x.accepted)).toBe(true);
+    // A target no step meets exhausts the ladder and fails, naming the best step.
+    const strict = await choosePrecision(base, outputs.map((o) => o.map((v) => v + 1e3))).catch((e: PrecisionError) => e);
+    expect(strict).toBeInstanceOf(PrecisionError);
+    expect((strict as PrecisionError).trials).toHaveLength(PRECISION_LADDER.length);
+    expect((strict as PrecisionError).trials.every((x) => !x.accepted)).toBe(true);
   });
 });

@@ -46,22 +46,21 @@ const TERMS_PER_STATEMENT = 24;
  * the `acc` var in short statements first, since circom's type checker
  * recurses once per operator and overflows its stack on very long sums.
  */
-function assign(target: string, f: Form, map: SignalMap, name: (t: number) => string, deps?: Set<number>): string[] {
-  if (f.idx.length <= TERMS_PER_STATEMENT) return [`    ${target} <== ${expr(f, map, name, deps)};`];
+function assign(target: string, f: Form, map: SignalMap, name: (t: number) => string): string[] {
+  if (f.idx.length <= TERMS_PER_STATEMENT) return [`    ${target} <== ${expr(f, map, name)};`];
   const lines: string[] = [];
   for (let k = 0; k < f.idx.length; k += TERMS_PER_STATEMENT) {
     const part: Form = { idx: f.idx.slice(k, k + TERMS_PER_STATEMENT), w: f.w.slice(k, k + TERMS_PER_STATEMENT), c: k === 0 ? f.c : 0 };
-    lines.push(`    acc ${k === 0 ? '=' : '+='} ${expr(part, map, name, deps)};`);
+    lines.push(`    acc ${k === 0 ? '=' : '+='} ${expr(part, map, name)};`);
   }
   lines.push(`    ${target} <== acc;`);
   return lines;
 }
 
-function expr(f: Form, map: SignalMap, name: (t: number) => string, deps?: Set<number>): string {
+function expr(f: Form, map: SignalMap, name: (t: number) => string): string {
   const parts: string[] = [];
   for (let k = 0; k < f.idx.length; k++) {
     const [t, j] = map.locate(f.idx[k]);
-    deps?.add(t);
     const w = f.w[k];
     const ref = `${name(t)}[${j}]`;
     const term = Math.abs(w) === 1 ? ref : `${Math.abs(w)}*${ref}`;
@@ -96,7 +95,6 @@ function layerCost(l: Layer): LayerCost {
 
 /** One template per layer keeps each witness function small enough for V8. */
 function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string {
-  const deps = new Set<number>();
   const body: string[] = [];
   // A max chain reads the layer's own earlier outputs.
   const ref = (t: number) => (t === k ? 'out' : `t${t}`);
@@ -107,18 +105,18 @@ function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string
     }
     body.push(`    component g${j} = ${gadgetCall(g, l.forms.length)};`);
     if (g.kind === 'max') {
-      body.push(...assign(`g${j}.a`, l.forms[j], map, ref, deps));
-      body.push(...assign(`g${j}.b`, l.rhs![j], map, ref, deps));
+      body.push(...assign(`g${j}.a`, l.forms[j], map, ref));
+      body.push(...assign(`g${j}.b`, l.rhs![j], map, ref));
     } else if (g.kind === 'argmax') {
-      l.forms.forEach((f, i) => body.push(...assign(`g${j}.in[${i}]`, f, map, ref, deps)));
+      l.forms.forEach((f, i) => body.push(...assign(`g${j}.in[${i}]`, f, map, ref)));
     } else {
-      body.push(...assign(`g${j}.in`, l.forms[j], map, ref, deps));
+      body.push(...assign(`g${j}.in`, l.forms[j], map, ref));
     }
     body.push(`    out[${j}] <== g${j}.out;`);
   });
-  deps.delete(k);
   const cost = layerCost(l);
-  const inputs = [...deps].sort((a, b) => a - b).map((t) => `    signal input t${t}[${sizes[t]}];`);
+  // Declared from the same reads main wires (layerDeps), so the two agree.
+  const inputs = layerDeps(l, k, map).map((t) => `    signal input t${t}[${sizes[t]}];`);
   return [
     `// ${l.op} of ONNX node "${l.node.replace(/[^\w./:-]/g, '_')}": ${l.gadgets.length} outputs at scale 2^-${l.scale}; ${cost.constraints} constraints.`,
     `template L${k}() {`,
@@ -131,10 +129,20 @@ function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string
   ].join('\n');
 }
 
-/** The tensors a layer template reads, to wire it in the main template. */
+/**
+ * The tensors a layer template reads, to wire it in the main template. A
+ * constant gadget (a unit dead over the whole accepted range) reads nothing:
+ * its form must not count, or main would wire an input the template lacks.
+ */
 function layerDeps(l: Layer, k: number, map: SignalMap): number[] {
   const deps = new Set<number>();
-  for (const f of [...l.forms, ...(l.rhs ?? [])]) f.idx.forEach((i) => deps.add(map.locate(i)[0]));
+  const read = (f: Form) => f.idx.forEach((i) => deps.add(map.locate(i)[0]));
+  l.gadgets.forEach((g, j) => {
+    if (g.kind === 'const') return;
+    if (g.kind === 'argmax') l.forms.forEach(read);
+    else read(l.forms[j]);
+    if (g.kind === 'max') read(l.rhs![j]);
+  });
   deps.delete(k);
   return [...deps].sort((a, b) => a - b);
 }

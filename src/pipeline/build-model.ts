@@ -67,7 +67,7 @@ export async function buildModel(
       recorded = recordCalibration(stats, exactScale(samples, options.activationBits));
       return quantize(input);
     }
-    const chosen = choosePrecision(input, outputs);
+    const chosen = await choosePrecision(input, outputs, onnxBytes);
     trials = chosen.trials;
     const t = trials[trials.length - 1];
     recorded = recordCalibration(stats, exactScale(samples, t.activationBits));

@@ -31,6 +31,11 @@ export type GadgetKind = Gadget['kind'];
 export interface Layer {
   /** The ONNX node whose output this layer materializes. */
   readonly node: string;
+  /**
+   * The ONNX tensor whose values (times 2^scale) a relu or rescale layer's
+   * outputs hold, to compare with the float model's.
+   */
+  readonly tensor?: string;
   readonly op: 'relu' | 'rescale' | 'max' | 'argmax';
   readonly shape: number[];
   /** Output values are q / 2^scale. */

@@ -60,6 +60,11 @@ const strides = (shape: readonly number[]): number[] => {
   for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
   return s;
 };
+/** Channel (ONNX axis 1) of each row-major element of a tensor of shape `shape`. */
+const channelOf = (shape: readonly number[]): ((j: number) => number) => {
+  const inner = size(shape.slice(2));
+  return (j) => Math.floor(j / inner) % shape[1];
+};
 const normAxis = (axis: number, rank: number, node: GraphNode): number => {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw new ZkinferError('ONNX_INVALID', `node "${node.name}" (${node.opType}): axis ${axis} is out of range for rank ${rank}`);
@@ -162,7 +167,7 @@ class Quantizer {
       const [lo, hi] = gadgetRange(g, b.lo, b.hi);
       return g.kind === 'const' ? (this.pushSignal(lo, hi), constForm(g.value)) : signalForm(this.pushSignal(lo, hi));
     });
-    this.layers.push({ node, op: relu ? 'relu' : 'rescale', shape: v.shape, scale: target, forms: v.forms, gadgets, offset });
+    this.layers.push({ node, tensor, op: relu ? 'relu' : 'rescale', shape: v.shape, scale: target, forms: v.forms, gadgets, offset });
     this.scales.push({ tensor, role: 'activation', scale: target, reason: act.reason });
     return { kind: 'act', shape: v.shape, scale: target, forms, raw: false, relu: false };
   }
@@ -210,32 +215,37 @@ class Quantizer {
     return attempt(a) ?? attempt(this.materialize(node.name, inName, a, false))!;
   }
 
-  /** BatchNormalization right after a linear node folds into its weights. */
-  private foldedAffine(node: GraphNode, channels: number): { a: Float64Array; b: Float64Array } | null {
+  /**
+   * A BatchNormalization right after a linear node folds into its weights:
+   * every output element has its own row, so scaling row j by the factor of
+   * j's channel is exact. The channel is ONNX's axis 1 at every rank (for a
+   * rank-3 MatMul output that is not the axis the weights run along).
+   */
+  private foldBatchNorm(node: GraphNode, rows: LinearRows, outShape: readonly number[]): LinearRows {
     const bn = this.soleConsumer(node.outputs[0]);
-    if (!bn || bn.opType !== 'BatchNormalization') return null;
-    const p = this.bnAffine(bn);
-    if (p.a.length !== channels) return null;
+    if (!bn || bn.opType !== 'BatchNormalization' || outShape.length < 2) return rows;
+    const p = this.bnAffine(bn, outShape);
     this.folded.add(bn);
     this.notes.push(`BatchNormalization "${bn.name}" folded into "${node.name}"`);
-    return p;
+    const ch = channelOf(outShape);
+    const n = rows.idx.length;
+    const bias = new Float64Array(n);
+    for (let j = 0; j < n; j++) bias[j] = (rows.bias ? rows.bias[j] : 0) * p.a[ch(j)] + p.b[ch(j)];
+    return { idx: rows.idx, w: rows.w.map((r, j) => r.map((x) => x * p.a[ch(j)])), bias };
   }
 
-  private bnAffine(bn: GraphNode): { a: Float64Array; b: Float64Array } {
+  /** y = a[c] * x + b[c] for channel c (axis 1) of a tensor of shape `shape`. */
+  private bnAffine(bn: GraphNode, shape: readonly number[]): { a: Float64Array; b: Float64Array } {
     const [, sName, bName, mName, vName] = bn.inputs;
     const [gamma, beta, mean, variance] = [sName, bName, mName, vName].map((n) => this.constant(n, bn).data);
+    const C = shape[1];
+    if (shape.length < 2 || [gamma, beta, mean, variance].some((t) => t.length !== C)) {
+      throw new ZkinferError('ONNX_INVALID', `BatchNormalization node "${bn.name}": input [${shape}] needs ${C ?? 'a channel axis and'} parameters per channel (axis 1), got scale, bias, mean, variance of ${[gamma, beta, mean, variance].map((t) => t.length).join(', ')}`);
+    }
     const eps = attrFloat(bn, 'epsilon', 1e-5);
     const a = gamma.map((g, i) => g / Math.sqrt(variance[i] + eps));
     const b = beta.map((x, i) => x - mean[i] * a[i]);
     return { a, b };
-  }
-
-  private applyAffine(rows: LinearRows, channelOf: (j: number) => number, p: { a: Float64Array; b: Float64Array } | null): LinearRows {
-    if (!p) return rows;
-    const n = rows.idx.length;
-    const bias = new Float64Array(n);
-    for (let j = 0; j < n; j++) bias[j] = (rows.bias ? rows.bias[j] : 0) * p.a[channelOf(j)] + p.b[channelOf(j)];
-    return { idx: rows.idx, w: rows.w.map((r, j) => r.map((x) => x * p.a[channelOf(j)])), bias };
   }
 
   private gemm(node: GraphNode): ActValue {
@@ -266,7 +276,7 @@ class Quantizer {
         rows.w.push(Array.from({ length: k }, (_, t) => alpha * (transB ? b.data[j * k + t] : b.data[t * n + j])));
       }
     }
-    return this.linear(node, aName, a, this.applyAffine(rows, (j) => j % n, this.foldedAffine(node, n)), [m, n]);
+    return this.linear(node, aName, a, this.foldBatchNorm(node, rows, [m, n]), [m, n]);
   }
 
   private matmul(node: GraphNode): ActValue {
@@ -289,7 +299,7 @@ class Quantizer {
       }
     }
     const outShape = [...a.shape.slice(0, -1), n];
-    return this.linear(node, aName, a, this.applyAffine(rows, (j) => j % n, this.foldedAffine(node, n)), outShape);
+    return this.linear(node, aName, a, this.foldBatchNorm(node, rows, outShape), outShape);
   }
 
   private conv(node: GraphNode): ActValue {
@@ -330,8 +340,8 @@ class Quantizer {
         }
       }
     }
-    const hw = win.outH * win.outW;
-    return this.linear(node, xName, x, this.applyAffine(rows, (j) => Math.floor(j / hw), this.foldedAffine(node, M)), [1, M, win.outH, win.outW]);
+    const outShape = [1, M, win.outH, win.outW];
+    return this.linear(node, xName, x, this.foldBatchNorm(node, rows, outShape), outShape);
   }
 
   private averagePool(node: GraphNode, global: boolean): ActValue {
@@ -450,10 +460,8 @@ class Quantizer {
   private batchNorm(node: GraphNode): Value {
     if (this.folded.has(node)) return this.values.get(node.inputs[0])!;
     const a = this.act(node.inputs[0], node);
-    const p = this.bnAffine(node);
-    const C = a.shape[1];
-    const inner = size(a.shape.slice(2));
-    const ch = (j: number) => Math.floor(j / inner) % C;
+    const p = this.bnAffine(node, a.shape);
+    const ch = channelOf(a.shape);
     const rows: LinearRows = {
       idx: a.forms.map((_, j) => [j]),
       w: a.forms.map((_, j) => [p.a[ch(j)]]),

@@ -131,6 +131,23 @@ export const OP_FIXTURES: OpFixture[] = [
       ],
     }),
   },
+  ...[[1, 4], [1, 3, 4], [1, 3, 2, 4]].map((shape): OpFixture => {
+    // The channel axis is 1 at every rank; W has as many columns as there are
+    // channels, so folding on the last axis instead would look just as valid.
+    const outShape = [...shape.slice(0, -1), 3];
+    const C = outShape[1];
+    return {
+      name: `batchnormalization folded into a rank-${shape.length} matmul (channel axis 1)`, op: 'BatchNormalization', inputShape: shape,
+      onnx: model(shape, outShape, [
+        { op: 'MatMul', inputs: ['x', 'W'], outputs: ['h'] },
+        { op: 'BatchNormalization', inputs: ['h', 'g', 'b', 'm', 'v'], outputs: ['y'], attrs: { epsilon: 1e-5 } },
+      ], [
+        w('W', [4, 3]),
+        { name: 'g', dims: [C], data: [1, 2, -3, 0.5].slice(0, C) }, { name: 'b', dims: [C], data: [0.25, -0.5, 0.1, 0.3].slice(0, C) },
+        { name: 'm', dims: [C], data: [0.1, -0.2, 0.3, 0].slice(0, C) }, { name: 'v', dims: [C], data: [1, 0.5, 2, 1.5].slice(0, C) },
+      ]),
+    };
+  }),
 ];
 
 /** Deterministic sample inputs in [-1, 1). */
