@@ -7,6 +7,8 @@ export const BUILD_FILES = {
   program: 'program.json',
   /** What calibration decided (tensor ranges, exact input scale): with the ONNX file and the options, all an audit needs to recompile. */
   calibration: 'calibration.json',
+  /** The calibration samples as given (kept unless the build is compiled with private calibration): an audit recomputes calibration.json from them. */
+  calibrationSamples: 'calibration-samples.json',
   circuitDir: 'circuit',
   circom: 'circuit/model.circom',
   r1cs: 'circuit/model.r1cs',

@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildPath } from '../paths.js';
 import { readR1csInfo } from '../compile/r1cs.js';
-import { parseRecordedCalibration } from '../quantize/index.js';
+import { implausibleCalibration, PRECISION_LADDER } from '../quantize/index.js';
+import { importOnnx } from '../onnx/index.js';
+import type { Graph } from '../onnx/graph.js';
+import { programFidelity } from '../pipeline/fidelity.js';
+import { meetsTrust, type TrustLevel, type TrustVerdict } from '../pipeline/trust.js';
+import { auditedTrust } from './trust.js';
+import { keptSamples, samplesCheck, type SamplesSource } from './samples.js';
 import { readPhase2Transcript, type TranscriptEntry } from '../ceremony/transcript.js';
 import { VKEY_IO_FIELD } from '../receipt/receipt.js';
 import { ZkinferError } from '../errors.js';
@@ -14,13 +20,23 @@ import { rederiveCircuit, type Rederived } from './rederive.js';
 import { interfaceCheck } from './interface.js';
 import { manifestKeysCheck, provingKeyCheck, verificationKeyCheck } from './keys.js';
 import { phase2Check } from './phase2.js';
-import { fail, failedChecks, pass, skip, type AuditCheck, type AuditReport } from './report.js';
+import { fail, failedChecks, pass, skip, type AuditCheck, type AuditFidelity, type AuditReport } from './report.js';
 
 export interface AuditOptions {
   /** A powers-of-tau file; by default the one the manifest records, if it is on this machine. */
   readonly ptau?: string | null;
   readonly progress?: (msg: string) => void;
+  /** Calibration samples to recompute calibration.json from; by default the ones the build kept. */
+  readonly calibration?: SamplesSource | null;
+  /** The auditor's own test data (NAME.data.json or an array of inputs), run through both models. */
+  readonly data?: unknown;
+  /** Top-1 agreement below this fails the fidelity check. @defaultValue 0.99 */
+  readonly minAgreement?: number;
+  /** Fail unless the build's trust level is at least this. */
+  readonly require?: TrustLevel | null;
 }
+
+export const AUDIT_DEFAULTS = Object.freeze({ minAgreement: 0.99 });
 
 const short = (h: string) => `${h.slice(0, 16)}…`;
 
@@ -29,9 +45,15 @@ function withWorkDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
   return f(dir).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
-function report(b: AuditedBuild, checks: AuditCheck[], ptau: PtauIdentity | null, contributions: readonly TranscriptEntry[]): AuditReport {
+function report(b: AuditedBuild, checks: AuditCheck[], ptau: PtauIdentity | null, contributions: readonly TranscriptEntry[], opts: AuditOptions, fidelity: AuditFidelity | null = null): AuditReport {
+  const trust: TrustVerdict = auditedTrust(b, ptau, checks.find((c) => c.name === 'ptau'), contributions);
+  const required = opts.require ? { level: opts.require, met: meetsTrust(trust.level, opts.require) } : null;
   return {
-    ok: failedChecks(checks).length === 0,
+    // Anyone can forge for a key of level none: whatever else holds, it proves nothing.
+    ok: failedChecks(checks).length === 0 && trust.level !== 'none' && (required?.met ?? true),
+    trust,
+    required,
+    fidelity,
     build: path.resolve(b.dir),
     system: b.manifest.system,
     vkeySha256: sha256(b.vkeyText),
@@ -95,7 +117,7 @@ export async function auditKeys(dir: string, opts: AuditOptions = {}): Promise<A
   const r1cs = buildPath(dir, 'r1cs');
   return withWorkDir(async (work) => {
     const k = await keyChecks(b, fs.existsSync(r1cs) ? { file: r1cs, source: "build's" } : null, opts, work);
-    return report(b, k.checks, k.ptau, k.contributions);
+    return report(b, k.checks, k.ptau, k.contributions, opts);
   });
 }
 
@@ -107,21 +129,55 @@ function onnxCheck(b: AuditedBuild, onnxSha256: string): AuditCheck {
   return fail('onnx', `the ONNX file's sha256 is ${short(onnxSha256)}; ${where.join(', ')}`);
 }
 
-/** calibration.json parses and is the record the manifest names; returns the record for re-derivation. */
-function calibrationCheck(b: AuditedBuild): { check: AuditCheck; record: unknown } {
+/**
+ * calibration.json parses, is the record the manifest names, and is one
+ * honest calibration can produce (see quantize/recorded.ts; with samples,
+ * the input range must be theirs); returns the record for re-derivation.
+ */
+function calibrationCheck(b: AuditedBuild, graph: Graph | null, samples: Float64Array[] | null): { check: AuditCheck; record: unknown } {
   if (!b.calibration) return { check: fail('calibration', 'the build has no calibration.json (it predates recorded calibration): recompile the model to audit it'), record: null };
   let record: unknown;
   try {
     record = JSON.parse(b.calibration.toString('utf8'));
-    parseRecordedCalibration(record);
   } catch (e) {
     return { check: fail('calibration', `calibration.json: ${(e as Error).message}`), record: null };
   }
+  const { options, precision } = b.manifest;
+  const problems = implausibleCalibration(record, { inputName: graph?.input.name ?? b.vkey[VKEY_IO_FIELD].input.name, activationBits: options.activationBits, ...(samples ? { samples } : {}) });
+  if (problems.some((p) => p.startsWith('calibration record:'))) return { check: fail('calibration', `calibration.json: ${problems.join('; ')}`), record: null };
+  if (precision?.mode === 'auto' && !PRECISION_LADDER.some(([a, w]) => a === options.activationBits && w === options.weightBits)) {
+    problems.push(`the manifest says the precision was searched, yet ${options.activationBits}/${options.weightBits} bits is no step of the ladder ${PRECISION_LADDER.map(([a, w]) => `${a}/${w}`).join(', ')}`);
+  }
   const s = sha256(b.calibration);
   if (s !== b.manifest.calibrationSha256) {
-    return { check: fail('calibration', `calibration.json has sha256 ${short(s)}, the manifest recorded ${short(String(b.manifest.calibrationSha256))}: it was changed after the build`), record };
+    problems.unshift(`calibration.json has sha256 ${short(s)}, the manifest recorded ${short(String(b.manifest.calibrationSha256))}: it was changed after the build`);
   }
-  return { check: pass('calibration', 'calibration.json is the record the manifest names'), record };
+  if (problems.length) return { check: fail('calibration', `not a calibration honest calibration produces: ${problems.join('; ')}`), record };
+  return { check: pass('calibration', 'calibration.json is the record the manifest names, and one calibration can produce'), record };
+}
+
+/** The auditor's data through onnxruntime and the audited program: top-1 agreement at least minAgreement. */
+async function fidelityCheck(onnx: Uint8Array, derived: Rederived, data: unknown, minAgreement: number): Promise<{ check: AuditCheck; fidelity: AuditFidelity | null }> {
+  let r;
+  try {
+    r = await programFidelity(onnx, derived.program, data);
+  } catch (e) {
+    if (e instanceof ZkinferError && e.userFault) throw e;
+    return { check: fail('fidelity', (e as Error).message), fidelity: null };
+  }
+  const { top1Agreement, ...rest } = r;
+  const fidelity: AuditFidelity = { ...rest, ...(top1Agreement !== undefined ? { agreement: top1Agreement } : {}), minAgreement };
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const acc = r.floatAccuracy !== undefined ? `; accuracy float ${pct(r.floatAccuracy)}, circuit ${pct(r.integerAccuracy!)}` : '';
+  const left = r.outOfRange ? ` (${r.outOfRange} outside the input range, left out)` : '';
+  if (r.cases === 0) return { check: fail('fidelity', `none of the ${r.outOfRange} test inputs is inside the circuit's input range`), fidelity };
+  if (top1Agreement === undefined) {
+    return { check: pass('fidelity', `${r.cases} cases${left}: regression, largest |error| ${r.maxAbsError.toPrecision(4)}${r.integerMse !== undefined ? `, MSE float ${r.floatMse!.toPrecision(4)}, circuit ${r.integerMse.toPrecision(4)}` : ''}`), fidelity };
+  }
+  const what = `${r.cases} cases${left}: top-1 agreement with the float model ${pct(top1Agreement)}, largest |error| ${r.maxAbsError.toPrecision(4)}${acc}`;
+  return top1Agreement >= minAgreement
+    ? { check: pass('fidelity', what), fidelity }
+    : { check: fail('fidelity', `${what}: below the required ${pct(minAgreement)}`), fidelity };
 }
 
 async function circuitCheck(derived: Rederived, buildR1cs: string): Promise<AuditCheck> {
@@ -153,10 +209,37 @@ export async function auditBuild(dir: string, onnx: Uint8Array, opts: AuditOptio
   if (opts.ptau && !fs.existsSync(opts.ptau)) throw new ZkinferError('PTAU_REJECTED', `--ptau ${opts.ptau}: no such file`);
   const checks: AuditCheck[] = [];
   const onnx1 = onnxCheck(b, sha256(onnx));
-  const cal = calibrationCheck(b);
-  checks.push(onnx1, cal.check);
+  const graph = onnx1.status === 'pass' ? importOnnx(onnx) : null;
+
+  // The samples first: with them, the calibration's plausibility includes the input range.
+  const kept = keptSamples(b);
+  const source = opts.calibration ?? kept.source;
+  let samplesResult: AuditCheck;
+  let samples: Float64Array[] | null = null;
+  let recorded: unknown = null;
+  try {
+    recorded = b.calibration ? JSON.parse(b.calibration.toString('utf8')) : null;
+  } catch {
+    recorded = null;
+  }
+  if (!graph) samplesResult = skip('samples', 'not recomputed: the ONNX file is not the one this build names');
+  else if (recorded === null) samplesResult = skip('samples', 'not recomputed: no usable calibration record');
+  else if (source) {
+    progress(`recomputing calibration from ${source.source} (onnxruntime)…`);
+    const r = await samplesCheck(b, onnx, graph, recorded, source);
+    samplesResult = r.check;
+    samples = r.samples;
+  } else if (kept.problem) samplesResult = fail('samples', kept.problem);
+  else if (opts.data !== undefined) {
+    samplesResult = pass('samples', 'not recomputed: the build keeps no calibration samples (private calibration); the quantization is judged by the fidelity check on the auditor\'s data instead');
+  } else {
+    samplesResult = fail('samples', 'the build keeps no calibration samples (private calibration): nothing shows calibration.json is what calibration gives; pass --calibration FILE with the samples, or --data FILE to judge the quantization by your own data');
+  }
+  const cal = calibrationCheck(b, graph, samples);
+  checks.push(onnx1, cal.check, samplesResult);
 
   return withWorkDir(async (work) => {
+    let fidelity: AuditFidelity | null = null;
     let derived: Rederived | null = null;
     if (onnx1.status !== 'pass') {
       const why = 'not re-derived: the ONNX file is not the one this build names';
@@ -173,10 +256,19 @@ export async function auditBuild(dir: string, onnx: Uint8Array, opts: AuditOptio
       }
       if (derived) checks.push(await circuitCheck(derived, buildPath(dir, 'r1cs')), interfaceCheck(b.vkey[VKEY_IO_FIELD], derived.program.io));
     }
+    if (opts.data !== undefined) {
+      if (!derived) checks.push(skip('fidelity', 'no re-derived program to run'));
+      else {
+        progress('running the test data through onnxruntime and the audited integer program…');
+        const f = await fidelityCheck(onnx, derived, opts.data, opts.minAgreement ?? AUDIT_DEFAULTS.minAgreement);
+        checks.push(f.check);
+        fidelity = f.fidelity;
+      }
+    }
     // The keys are checked against the circuit the ONNX file gives, when there is one: that is the claim under audit.
     const buildR1cs = buildPath(dir, 'r1cs');
     const r1cs = derived ? { file: derived.r1cs, source: 're-derived' } : fs.existsSync(buildR1cs) ? { file: buildR1cs, source: "build's" } : null;
     const k = await keyChecks(b, r1cs, opts, work);
-    return report(b, [...checks, ...k.checks], k.ptau, k.contributions);
+    return report(b, [...checks, ...k.checks], k.ptau, k.contributions, opts, fidelity);
   });
 }

@@ -10,6 +10,7 @@ import { loadBuild } from '../audit/build.js';
 import { sha256 } from '../hash.js';
 import { ZkinferError } from '../errors.js';
 import { readPhase2Transcript } from './transcript.js';
+import { judgeTrust } from '../pipeline/trust.js';
 
 export interface ContributionResult {
   readonly contribution: Phase2Contribution;
@@ -67,9 +68,12 @@ async function addToBuild(dir: string, name: string, kind: Phase2Contribution['k
     }
     const contribution: Phase2Contribution = { name, hash: Buffer.from(hash).toString('hex'), kind };
     const vkeyText = fs.readFileSync(vkey + tmp, 'utf8');
+    const phase2 = [...recorded, contribution];
     const manifest: Manifest = {
       ...m,
-      ceremony: { ...m.ceremony, phase2: [...recorded, contribution] },
+      ceremony: { ...m.ceremony, phase2 },
+      // The verdict follows the chain: a second contribution makes it multi-party.
+      trust: judgeTrust({ system, ptau: m.ceremony.kind, phase2 }),
       keys: { vkeySha256: sha256(vkeyText), zkeySha256: sha256(fs.readFileSync(zkey + tmp)) },
     };
     fs.writeFileSync(buildPath(dir, 'manifest') + tmp, `${JSON.stringify(manifest, null, 2)}\n`);

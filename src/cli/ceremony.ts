@@ -52,7 +52,7 @@ export function registerCeremonyCommands(cmd: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (build: string, o) => {
       const r = await released(() => auditKeys(build, { ptau: o.ptau ?? null, progress: log }));
-      printReport(r, Boolean(o.json), { ok: 'CEREMONY VERIFIED: the keys follow from the r1cs, the powers of tau and the contributions listed', failed: 'CEREMONY NOT VERIFIED' });
+      printReport(r, Boolean(o.json), { ok: `CEREMONY VERIFIED: the keys follow from the r1cs, the powers of tau and the contributions listed; trust ${r.trust.level}`, failed: 'CEREMONY NOT VERIFIED' });
       process.exitCode = r.ok ? 0 : 1;
     });
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { buildModel, fidelity } from '../pipeline/index.js';
+import { buildModel, fidelity, recordedTrust, type Manifest, type TrustVerdict } from '../pipeline/index.js';
 import { ModelProver } from '../prove/index.js';
 import { verifyReceipt } from '../verify/index.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
@@ -53,6 +53,7 @@ function program(): Command {
     .addOption(new Option('--system <s>', 'proof system').choices([...PROOF_SYSTEMS]).default('groth16'))
     .option('--ptau <file>', 'public powers-of-tau file (Hermez); default: a cached development ceremony')
     .option('--keys <dir>', 'where development ceremonies are cached', DEFAULT_KEYS_DIR)
+    .option('--private-calibration', 'keep the calibration samples out of the build (only their sha256 is recorded); an audit then needs its own data')
     .action(async (model: string, o) => {
       const bytes = readUserFile(model, 'model', 'ONNX_MALFORMED');
       const calibration = readUserJson(o.calibration, 'calibration data', 'CALIBRATION_INVALID');
@@ -64,11 +65,13 @@ function program(): Command {
         ptau: o.ptau ?? null,
         keysDir: o.keys,
         system: o.system,
+        privateCalibration: Boolean(o.privateCalibration),
       }, log);
       log(`${m.constraints.total} constraints; ${m.system}: ${m.domain.rows} rows, domain 2^${m.domain.power}; ceremony: ${m.ceremony.kind} (2^${m.ceremony.power})`);
       for (const l of m.constraints.layers) log(`  ${l.op.padEnd(18)} ${String(l.constraints).padStart(8)}  ${l.node}`);
       log(`accepted input range [${m.inputRange.accepted.join(', ')}]`);
       log(`verification key sha256 ${m.keys.vkeySha256}`);
+      log(`trust ${m.trust.level}: can forge any proof: ${m.trust.canForge}`);
       process.stdout.write(`${path.resolve(o.out)}\n`);
     });
 
@@ -102,14 +105,22 @@ function program(): Command {
     .action(async (file: string, o) => {
       const receipt = readUserJson(file, 'receipt', 'RECEIPT_INVALID');
       const vkey = readUserFile(keyFileOf(o.model), 'verification key', 'BUILD_INVALID').toString('utf8');
+      const trust = buildTrust(o.model);
       try {
         const r = await verifyReceipt(receipt, vkey);
+<<<<<<< ours
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else if (!r.valid) process.stdout.write(`INVALID: ${r.reason}\n`);
         else {
           // What the proof is for: the input it was checked against, or only its commitment.
           const input = r.inputQuantized ? `input (quantized) [${r.inputQuantized.join(', ')}]` : 'input not disclosed';
           process.stdout.write(`valid: ${r.checked.join(', ')}\n${input}${r.commitment ? `\ninput commitment ${r.commitment}` : ''}\n`);
+=======
+        if (o.json) process.stdout.write(`${JSON.stringify(trust ? { ...r, recordedTrust: { ...trust, checked: false } } : r)}\n`);
+        else {
+          process.stdout.write(r.valid ? `valid: ${r.checked.join(', ')}\n` : `INVALID: ${r.reason}\n`);
+          if (trust) process.stdout.write(`trust recorded by the build (not checked here; zkinfer audit checks it): ${trust.level}: can forge any proof: ${trust.canForge}\n`);
+>>>>>>> theirs
         }
         process.exitCode = r.valid ? EXIT.ok : EXIT.invalid;
       } finally {
@@ -215,6 +226,21 @@ function program(): Command {
   registerAuditCommands(cmd);
   registerCeremonyCommands(cmd);
   return cmd;
+}
+
+/**
+ * The trust level a build directory's manifest recorded, or null for a bare
+ * key file or a directory without a readable manifest: verify reports it, it
+ * does not judge it.
+ */
+function buildTrust(model: string): TrustVerdict | null {
+  const f = buildPath(model, 'manifest');
+  if (!fs.existsSync(model) || !fs.statSync(model).isDirectory() || !fs.existsSync(f)) return null;
+  try {
+    return recordedTrust(JSON.parse(fs.readFileSync(f, 'utf8')) as Manifest);
+  } catch {
+    return null;
+  }
 }
 
 /** Resolves on SIGTERM or SIGINT after running the shutdown (graceful, bounded). */

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { importOnnx } from '../onnx/index.js';
 import {
-  calibrate, choosePrecision, exactScale, parseCalibration, quantize, quantizeOptions, recordCalibration, PRECISION_TOLERANCE,
+  assertPlausibleCalibration, calibrate, calibrationInputs, choosePrecision, parseCalibration, quantize, quantizeOptions, recordFromSamples, PRECISION_TOLERANCE,
   type PrecisionTrial, type QuantizeOptions, type RecordedCalibration,
 } from '../quantize/index.js';
+import { judgeTrust } from './trust.js';
 import { compileCircuit, writeCircuit } from './circuit.js';
 import { devPtau, publicPtau, type PtauInfo } from '../setup/ptau.js';
 import { keySize, setupKeys } from '../setup/systems.js';
@@ -23,9 +24,21 @@ export interface BuildOptions extends QuantizeOptions {
   readonly keysDir: string;
   /** @defaultValue 'groth16' */
   readonly system: ProofSystem;
+  /**
+   * Keep the calibration samples out of the build (only their sha256 is
+   * recorded): an audit then cannot recompute the calibration and has to
+   * judge the quantization by its own data.
+   * @defaultValue false
+   */
+  readonly privateCalibration: boolean;
 }
 
-export const BUILD_DEFAULTS: Readonly<Pick<BuildOptions, 'ptau' | 'keysDir' | 'system'>> = Object.freeze({ ptau: null, keysDir: DEFAULT_KEYS_DIR, system: 'groth16' });
+export const BUILD_DEFAULTS: Readonly<Pick<BuildOptions, 'ptau' | 'keysDir' | 'system' | 'privateCalibration'>> = Object.freeze({
+  ptau: null, keysDir: DEFAULT_KEYS_DIR, system: 'groth16', privateCalibration: false,
+});
+
+/** The text calibration-samples.json holds, whose sha256 the manifest records: the sample list as given. */
+export const samplesText = (calibration: unknown): string => `${JSON.stringify(calibrationInputs(calibration))}\n`;
 
 export type Progress = (msg: string) => void;
 
@@ -50,8 +63,8 @@ export async function buildModel(
   opts: Partial<BuildOptions> = {},
   progress: Progress = () => {},
 ): Promise<Manifest> {
-  const options = quantizeOptions(opts);
-  const { ptau, keysDir, system } = { ...BUILD_DEFAULTS, ...opts };
+  const { ptau, keysDir, system, privateCalibration, ...quantizeOpts } = { ...BUILD_DEFAULTS, ...opts };
+  const options = quantizeOptions(quantizeOpts);
   if (!PROOF_SYSTEMS.includes(system)) throw new ZkinferError('USAGE', `proof system must be one of ${PROOF_SYSTEMS.join(', ')}, got "${system}"`);
   const timings: Record<string, number> = {};
   const graph = importOnnx(onnxBytes);
@@ -64,21 +77,27 @@ export async function buildModel(
     const { stats, outputs } = await calibrate(onnxBytes, graph, samples);
     const input = { graph, onnxSha256, stats, samples, options };
     if (!options.autoPrecision) {
-      recorded = recordCalibration(stats, exactScale(samples, options.activationBits));
+      recorded = recordFromSamples(stats, samples, options.activationBits);
       return quantize(input);
     }
     const chosen = await choosePrecision(input, outputs, onnxBytes);
     trials = chosen.trials;
     const t = trials[trials.length - 1];
-    recorded = recordCalibration(stats, exactScale(samples, t.activationBits));
+    recorded = recordFromSamples(stats, samples, t.activationBits);
     progress(`precision ${t.activationBits}/${t.weightBits} bits: calibration top-1 ${t.top1}/${t.samples}, max error ${(t.relError * 100).toFixed(2)}% of the largest output`);
     return chosen.program;
   });
   const emitted = writeCircuit(program, outDir);
   fs.writeFileSync(buildPath(outDir, 'onnx'), onnxBytes);
   fs.writeFileSync(buildPath(outDir, 'program'), JSON.stringify(program));
+  // What the build records must pass the checks compile, audit and prove apply to any record.
+  const finalOptions = trials.length ? { ...options, activationBits: trials[trials.length - 1].activationBits, weightBits: trials[trials.length - 1].weightBits } : options;
+  assertPlausibleCalibration(recorded, { inputName: graph.input.name, activationBits: finalOptions.activationBits, samples }, 'calibration');
   const calibrationText = `${JSON.stringify(recorded, null, 1)}\n`;
   fs.writeFileSync(buildPath(outDir, 'calibration'), calibrationText);
+  const kept = samplesText(calibration);
+  fs.rmSync(buildPath(outDir, 'calibrationSamples'), { force: true });
+  if (!privateCalibration) fs.writeFileSync(buildPath(outDir, 'calibrationSamples'), kept);
 
   const stats = await timed(timings, 'compile', progress, () => compileCircuit(outDir));
   const info = await readR1csInfo(buildPath(outDir, 'r1cs'));
@@ -100,7 +119,7 @@ export async function buildModel(
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     onnx: { sha256: onnxSha256, opset: graph.opset, ops: [...new Set(graph.nodes.map((n) => n.opType))] },
-    options: trials.length ? { ...options, activationBits: trials[trials.length - 1].activationBits, weightBits: trials[trials.length - 1].weightBits } : options,
+    options: finalOptions,
     precision: trials.length
       ? { mode: 'auto', trials, reason: trials[trials.length - 1].accepted ? `cheapest precision that keeps every calibration sample's top class and outputs within ${PRECISION_TOLERANCE * 100}%` : 'no candidate met the target; the most precise was kept' }
       : { mode: 'fixed', trials: [], reason: 'bits given explicitly' },
@@ -118,6 +137,8 @@ export async function buildModel(
     ceremony: { ...ceremony, phase2 },
     keys: { vkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'vkey'))), zkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'zkey'))) },
     calibrationSha256: sha256(calibrationText),
+    calibrationSamples: { sha256: sha256(kept), count: samples.length, kept: !privateCalibration },
+    trust: judgeTrust({ system, ptau: ceremony.kind, phase2 }),
     timings,
     createdAt: new Date().toISOString(),
   };

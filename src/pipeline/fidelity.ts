@@ -16,6 +16,8 @@ export interface FidelityReport {
   readonly floatMse?: number;
   readonly integerMse?: number;
   readonly maxAbsError: number;
+  /** Whether every case had a label (accuracies and MSE need them). */
+  readonly labelled: boolean;
 }
 
 interface TestCase {
@@ -23,23 +25,41 @@ interface TestCase {
   label?: unknown;
 }
 
-function parseData(data: unknown): { task?: string; test: TestCase[] } {
+const isCase = (x: unknown): x is TestCase => typeof x === 'object' && x !== null && !Array.isArray(x) && 'input' in x;
+
+/**
+ * Test data: the NAME.data.json object (a "test" array of {input, label}),
+ * or a plain array of inputs (or of {input, label}).
+ */
+function parseData(data: unknown, allowPlain: boolean): { task?: string; test: TestCase[] } {
+  if (allowPlain && Array.isArray(data) && data.length > 0) return { test: data.map((x) => (isCase(x) ? x : { input: x })) };
   const d = data as { task?: string; test?: unknown };
   if (!d || typeof d !== 'object' || !Array.isArray(d.test) || d.test.length === 0) {
-    throw new ZkinferError('INPUT_INVALID', 'fidelity data must be an object with a non-empty "test" array of {input, label}');
+    throw new ZkinferError('INPUT_INVALID', `fidelity data must be an object with a non-empty "test" array of {input, label}${allowPlain ? ', or a non-empty array of inputs' : ''}`);
   }
-  return { task: d.task, test: d.test as TestCase[] };
+  return { task: d.task, test: d.test.map((x, i) => {
+    if (!isCase(x)) throw new ZkinferError('INPUT_INVALID', `fidelity data: test[${i}] is not an object with an "input"`);
+    return x;
+  }) };
 }
 
 /**
  * Runs every test case through onnxruntime (float) and the integer reference
- * (exactly what the circuit proves), and compares both with each other and
- * with the labels.
+ * of a build's program.json (exactly what the circuit proves), and compares
+ * both with each other and with the labels.
  */
 export async function fidelity(dir: string, data: unknown): Promise<FidelityReport> {
-  const { task, test } = parseData(data);
   const onnx = fs.readFileSync(buildPath(dir, 'onnx'));
   const program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8')) as Program;
+  return measureFidelity(onnx, program, parseData(data, false));
+}
+
+/** The same for an ONNX file and a program (an audit's re-derived one); data may also be a plain array of inputs. */
+export async function programFidelity(onnx: Uint8Array, program: Program, data: unknown): Promise<FidelityReport> {
+  return measureFidelity(onnx, program, parseData(data, true));
+}
+
+async function measureFidelity(onnx: Uint8Array, program: Program, { task, test }: { task?: string; test: TestCase[] }): Promise<FidelityReport> {
   const graph = importOnnx(onnx);
   const model = await FloatModel.load(onnx, graph);
   const isIndex = program.io.output.scale === 0 && program.outputForms.length === 1 && graph.nodes.at(-1)?.opType === 'ArgMax';
@@ -53,6 +73,7 @@ export async function fidelity(dir: string, data: unknown): Promise<FidelityRepo
   let intSq = 0;
   let maxAbs = 0;
   let n = 0;
+  const labelled = test.every((t) => t.label !== undefined && t.label !== null);
   try {
     for (const [i, t] of test.entries()) {
       const x = flattenTensor(t.input, program.io.input.shape, `test[${i}].input`);
@@ -82,6 +103,6 @@ export async function fidelity(dir: string, data: unknown): Promise<FidelityRepo
   }
   const share = (k: number) => (n ? k / n : 0);
   return classification
-    ? { task: 'classification', cases: n, outOfRange, top1Agreement: share(agree), floatAccuracy: share(floatRight), integerAccuracy: share(intRight), maxAbsError: maxAbs }
-    : { task: 'regression', cases: n, outOfRange, floatMse: share(floatSq), integerMse: share(intSq), maxAbsError: maxAbs };
+    ? { task: 'classification', cases: n, outOfRange, top1Agreement: share(agree), ...(labelled ? { floatAccuracy: share(floatRight), integerAccuracy: share(intRight) } : {}), maxAbsError: maxAbs, labelled }
+    : { task: 'regression', cases: n, outOfRange, ...(labelled ? { floatMse: share(floatSq), integerMse: share(intSq) } : {}), maxAbsError: maxAbs, labelled };
 }

@@ -6,6 +6,7 @@ import type { QuantizeOptions } from '../quantize/config.js';
 import type { PrecisionTrial } from '../quantize/precision.js';
 import type { ProofSystem } from '../receipt/receipt.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
+import type { TrustVerdict } from './trust.js';
 
 export const MANIFEST_FORMAT = 'zkinfer-build/1';
 
@@ -39,6 +40,18 @@ export interface Manifest {
   readonly keys: { readonly vkeySha256: string; readonly zkeySha256: string };
   /** sha256 of calibration.json, what calibration decided (see quantize/recorded.ts). */
   readonly calibrationSha256: string;
+  /**
+   * The calibration samples: sha256 of calibration-samples.json's text (the
+   * samples as given), and whether the build keeps that file (not with
+   * --private-calibration). With them an audit recomputes calibration.json.
+   */
+  readonly calibrationSamples: { readonly sha256: string; readonly count: number; readonly kept: boolean };
+  /**
+   * Who can forge proofs for this key, judged when the keys were made (and
+   * again at each ceremony step) from the ptau and the phase-2 chain. A
+   * record, not a check: `zkinfer audit` judges it from the files.
+   */
+  readonly trust: TrustVerdict;
   readonly timings: Readonly<Record<string, number>>;
   readonly createdAt: string;
 }

@@ -5,6 +5,8 @@ import * as snarkjs from 'snarkjs';
 import { Groth16Prover } from './groth16-prover.js';
 import type { Program } from '../quantize/program.js';
 import { runReference } from '../quantize/reference.js';
+import { assertPlausibleCalibration } from '../quantize/recorded.js';
+import { parseCalibration } from '../quantize/calibration.js';
 import type { Manifest } from '../pipeline/manifest.js';
 import path from 'node:path';
 import { buildPath } from '../paths.js';
@@ -32,6 +34,31 @@ const require = createRequire(import.meta.url);
 
 interface WitnessCalculator {
   calculateWTNSBin(input: unknown, sanityCheck: boolean): Promise<Uint8Array>;
+}
+
+/**
+ * Refuses to prove with a build whose calibration.json honest calibration
+ * cannot produce (see quantize/recorded.ts), judged with the kept samples
+ * when the build has them. A build without the record (one materialized
+ * from the store) is left to the audit.
+ */
+function checkRecordedCalibration(dir: string, manifest: Manifest, program: Program): void {
+  const cal = buildPath(dir, 'calibration');
+  if (!fs.existsSync(cal)) return;
+  const kept = buildPath(dir, 'calibrationSamples');
+  let samples: Float64Array[] | undefined;
+  try {
+    samples = fs.existsSync(kept) ? parseCalibration(JSON.parse(fs.readFileSync(kept, 'utf8')), program.io.input.shape) : undefined;
+  } catch (e) {
+    throw new ZkinferError('BUILD_INVALID', `${kept}: ${(e as Error).message}`);
+  }
+  let record: unknown;
+  try {
+    record = JSON.parse(fs.readFileSync(cal, 'utf8'));
+  } catch (e) {
+    throw new ZkinferError('BUILD_INVALID', `${cal}: ${(e as Error).message}`);
+  }
+  assertPlausibleCalibration(record, { inputName: program.io.input.name, activationBits: manifest.options.activationBits, ...(samples ? { samples } : {}) }, cal);
 }
 
 const randomSalt = (): bigint => BigInt(`0x${crypto.randomBytes(32).toString('hex')}`) % FIELD_PRIME;
@@ -76,6 +103,7 @@ export class ModelProver {
     const read = (f: Parameters<typeof buildPath>[1]) => fs.readFileSync(need(f));
     const manifest = JSON.parse(read('manifest').toString()) as Manifest;
     const program = JSON.parse(read('program').toString()) as Program;
+    checkRecordedCalibration(dir, manifest, program);
     // Instantiated once: compiling a large witness wasm costs more than running it.
     const builder = require(path.resolve(need('witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
     const witnessCalc = await builder(read('wasm'));

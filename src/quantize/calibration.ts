@@ -8,6 +8,17 @@ import { ZkinferError } from '../errors.js';
  * `calibration` array holds them (the NAME.data.json format).
  */
 export function parseCalibration(data: unknown, inputShape: readonly number[]): Float64Array[] {
+  return calibrationInputs(data).map((x, i) => {
+    try {
+      return flattenTensor(x, inputShape, `calibration[${i}]`);
+    } catch (e) {
+      throw new ZkinferError('CALIBRATION_INVALID', (e as Error).message);
+    }
+  });
+}
+
+/** The list of sample inputs in calibration data, as given (not yet shaped). */
+export function calibrationInputs(data: unknown): unknown[] {
   const list = Array.isArray(data)
     ? data
     : data && typeof data === 'object' && Array.isArray((data as { calibration?: unknown }).calibration)
@@ -17,13 +28,7 @@ export function parseCalibration(data: unknown, inputShape: readonly number[]): 
     throw new ZkinferError('CALIBRATION_INVALID', 'calibration data must be a JSON array of inputs or an object with a "calibration" array');
   }
   if (list.length === 0) throw new ZkinferError('CALIBRATION_INVALID', 'calibration data holds no inputs');
-  return list.map((x, i) => {
-    try {
-      return flattenTensor(x, inputShape, `calibration[${i}]`);
-    } catch (e) {
-      throw new ZkinferError('CALIBRATION_INVALID', (e as Error).message);
-    }
-  });
+  return list;
 }
 
 export interface TensorStats {

@@ -637,7 +637,7 @@ class Quantizer {
   run(): Program {
     const { graph, options, samples, stats } = this.q;
     const exact = this.q.exactInputScale !== undefined ? this.q.exactInputScale : exactScale(samples, options.activationBits);
-    const input = exact !== null && exact >= 0
+    const input = exact !== null && exact > 0
       ? { scale: exact, reason: `calibration inputs are exact multiples of 2^-${exact}` }
       : this.activationScale(graph.input.name);
     const inScale = input.scale;
