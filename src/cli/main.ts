@@ -108,19 +108,15 @@ function program(): Command {
       const trust = buildTrust(o.model);
       try {
         const r = await verifyReceipt(receipt, vkey);
-<<<<<<< ours
-        if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-        else if (!r.valid) process.stdout.write(`INVALID: ${r.reason}\n`);
-        else {
-          // What the proof is for: the input it was checked against, or only its commitment.
-          const input = r.inputQuantized ? `input (quantized) [${r.inputQuantized.join(', ')}]` : 'input not disclosed';
-          process.stdout.write(`valid: ${r.checked.join(', ')}\n${input}${r.commitment ? `\ninput commitment ${r.commitment}` : ''}\n`);
-=======
         if (o.json) process.stdout.write(`${JSON.stringify(trust ? { ...r, recordedTrust: { ...trust, checked: false } } : r)}\n`);
         else {
-          process.stdout.write(r.valid ? `valid: ${r.checked.join(', ')}\n` : `INVALID: ${r.reason}\n`);
+          if (!r.valid) process.stdout.write(`INVALID: ${r.reason}\n`);
+          else {
+            // What the proof is for: the input it was checked against, or only its commitment.
+            const input = r.inputQuantized ? `input (quantized) [${r.inputQuantized.join(', ')}]` : 'input not disclosed';
+            process.stdout.write(`valid: ${r.checked.join(', ')}\n${input}${r.commitment ? `\ninput commitment ${r.commitment}` : ''}\n`);
+          }
           if (trust) process.stdout.write(`trust recorded by the build (not checked here; zkinfer audit checks it): ${trust.level}: can forge any proof: ${trust.canForge}\n`);
->>>>>>> theirs
         }
         process.exitCode = r.valid ? EXIT.ok : EXIT.invalid;
       } finally {
