@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'ONNX_MALFORMED'
   | 'ONNX_UNSUPPORTED'
   | 'ONNX_INVALID'
+  | 'ONNX_TOO_LARGE'
+  | 'CIRCUIT_TOO_LARGE'
   | 'CALIBRATION_INVALID'
   | 'INPUT_INVALID'
   | 'INPUT_OUT_OF_RANGE'
@@ -16,6 +18,9 @@ export type ErrorCode =
   | 'PTAU_REJECTED'
   | 'WITNESS_FAILED'
   | 'RECEIPT_INVALID'
+  | 'POOL_BUSY'
+  | 'TASK_TIMEOUT'
+  | 'TASK_FAILED'
   | 'USAGE';
 
 export class ZkinferError extends Error {

@@ -2,6 +2,7 @@ import onnxProto from 'onnx-proto';
 import type { AttrValue, ConstTensor, Graph, GraphNode, ValueInfo } from './graph.js';
 import { decodeTensor, toNumber } from './tensor.js';
 import { isSupportedOp, LAST_ONLY_OPS } from './ops.js';
+import { elementsOf, importLimits, LimitExceededError, type ImportLimits } from './limits.js';
 import { UnsupportedOpsError, ZkinferError } from '../errors.js';
 
 const { onnx } = onnxProto;
@@ -25,19 +26,46 @@ function decodeModel(bytes: Uint8Array): ModelProto {
   }
 }
 
-function readAttr(a: AttributeProto): AttrValue {
+/** Decodes the file's constant tensors within the per-tensor and total weight limits. */
+class WeightBudget {
+  private total = 0;
+  constructor(private readonly limits: ImportLimits) {}
+
+  tensor(t: onnxProto.onnx.ITensorProto): ConstTensor {
+    const v = decodeTensor(t, this.limits.maxTensorElements);
+    this.count(v.data.length, `tensor "${t.name ?? ''}"`);
+    return v;
+  }
+
+  numbers(values: number[], attr: string): number[] {
+    this.count(values.length, `attribute "${attr}"`);
+    return values;
+  }
+
+  private count(n: number, what: string): void {
+    this.total += n;
+    if (this.total > this.limits.maxWeightElements) {
+      throw new LimitExceededError('ONNX_TOO_LARGE', 'maxWeightElements', this.total, this.limits.maxWeightElements, `weight elements, counted up to ${what}`);
+    }
+  }
+}
+
+function readAttr(a: AttributeProto, weights: WeightBudget): AttrValue {
   switch (a.type) {
     case ATTR_FLOAT: return { kind: 'float', value: a.f ?? 0 };
     case ATTR_INT: return { kind: 'int', value: toNumber(a.i) };
     case ATTR_STRING: return { kind: 'string', value: Buffer.from(a.s ?? []).toString('utf8') };
-    case ATTR_TENSOR: return { kind: 'tensor', value: decodeTensor(a.t!) };
-    case ATTR_FLOATS: return { kind: 'floats', value: Array.from(a.floats ?? []) };
-    case ATTR_INTS: return { kind: 'ints', value: Array.from(a.ints ?? [], toNumber) };
+    case ATTR_TENSOR: {
+      if (!a.t) throw new ZkinferError('ONNX_MALFORMED', `attribute "${a.name}" is of type tensor but holds none`);
+      return { kind: 'tensor', value: weights.tensor(a.t) };
+    }
+    case ATTR_FLOATS: return { kind: 'floats', value: weights.numbers(Array.from(a.floats ?? []), a.name ?? '') };
+    case ATTR_INTS: return { kind: 'ints', value: weights.numbers(Array.from(a.ints ?? [], toNumber), a.name ?? '') };
     default: return { kind: 'string', value: `<attribute type ${a.type}>` };
   }
 }
 
-function valueInfo(v: ValueInfoProto, role: string): ValueInfo {
+function valueInfo(v: ValueInfoProto, role: string, limits: ImportLimits): ValueInfo {
   const dims = v.type?.tensorType?.shape?.dim;
   if (!dims) throw new ZkinferError('ONNX_INVALID', `graph ${role} "${v.name}" has no tensor shape`);
   const shape = dims.map((d, i) => {
@@ -47,8 +75,14 @@ function valueInfo(v: ValueInfoProto, role: string): ValueInfo {
     }
     const n = toNumber(d.dimValue);
     if (i === 0 && n <= 0) return 1;
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      throw new ZkinferError('ONNX_INVALID', `graph ${role} "${v.name}" has dimension ${i} of ${n}; expected a positive integer`);
+    }
     return n;
   });
+  const what = `graph ${role} "${v.name}" (shape [${shape}])`;
+  const n = elementsOf(shape, what);
+  if (n > limits.maxTensorElements) throw new LimitExceededError('ONNX_TOO_LARGE', 'maxTensorElements', n, limits.maxTensorElements, `${what} has too many elements`);
   return { name: v.name ?? '', shape };
 }
 
@@ -67,14 +101,20 @@ function constantNodeValue(node: GraphNode): ConstTensor {
 /**
  * Parses ONNX bytes into a Graph. Every unsupported operator is reported at
  * once, before any other work, so a user sees the whole list in one go.
+ * Sizes are checked against `limits` (IMPORT_LIMITS by default) and every
+ * tensor's declared dims against the data it holds, before decoding it.
  */
-export function importOnnx(bytes: Uint8Array): Graph {
+export function importOnnx(bytes: Uint8Array, limits: Partial<ImportLimits> = {}): Graph {
+  const lim = importLimits(limits);
   if (bytes.length === 0) throw new ZkinferError('ONNX_MALFORMED', 'the ONNX file is empty');
+  if (bytes.length > lim.maxOnnxBytes) throw new LimitExceededError('ONNX_TOO_LARGE', 'maxOnnxBytes', bytes.length, lim.maxOnnxBytes, 'the ONNX file size in bytes');
   const model = decodeModel(bytes);
   const g = model.graph;
   if (!g || !g.node || g.node.length === 0) {
     throw new ZkinferError('ONNX_MALFORMED', 'not a valid ONNX file: it holds no graph with nodes');
   }
+  if (g.node.length > lim.maxNodes) throw new LimitExceededError('ONNX_TOO_LARGE', 'maxNodes', g.node.length, lim.maxNodes, 'graph nodes');
+  const weights = new WeightBudget(lim);
   const gNodes = g.node;
   const gInit = g.initializer ?? [];
   const gInputs = g.input ?? [];
@@ -95,7 +135,7 @@ export function importOnnx(bytes: Uint8Array): Graph {
   if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported);
 
   const constants = new Map<string, ConstTensor>();
-  for (const t of gInit) constants.set(t.name ?? '', decodeTensor(t));
+  for (const t of gInit) constants.set(t.name ?? '', weights.tensor(t));
 
   const inputs = gInputs.filter((v) => !constants.has(v.name ?? ''));
   if (inputs.length !== 1) {
@@ -104,14 +144,14 @@ export function importOnnx(bytes: Uint8Array): Graph {
   if (gOutputs.length !== 1) {
     throw new ZkinferError('ONNX_UNSUPPORTED', `the graph has ${gOutputs.length} outputs; exactly one is supported`);
   }
-  const input = valueInfo(inputs[0], 'input');
-  const output = valueInfo(gOutputs[0], 'output');
+  const input = valueInfo(inputs[0], 'input', lim);
+  const output = valueInfo(gOutputs[0], 'output', lim);
 
   const known = new Set<string>([input.name, ...constants.keys()]);
   const nodes: GraphNode[] = [];
   gNodes.forEach((n, i) => {
     const attrs = new Map<string, AttrValue>();
-    for (const a of n.attribute ?? []) attrs.set(a.name ?? '', readAttr(a));
+    for (const a of n.attribute ?? []) attrs.set(a.name ?? '', readAttr(a, weights));
     const node: GraphNode = {
       opType: n.opType ?? '',
       name: n.name || `${n.opType}#${i}`,

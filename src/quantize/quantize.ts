@@ -95,6 +95,41 @@ export function exactScale(values: Iterable<ArrayLike<number>>, maxBits: number)
   return null;
 }
 
+/** Scale that maps a tensor's calibration range onto about activationBits bits. */
+export function activationScaleOf(st: TensorStats | undefined, bits: number): { scale: number; reason: string } {
+  const m = st ? Math.max(Math.abs(st.min), Math.abs(st.max)) : 0;
+  if (!(m > 0)) return { scale: bits, reason: 'no non-zero calibration value' };
+  return { scale: bits - log2ceil(m), reason: `calibration max |x| = ${m.toPrecision(4)} mapped to 2^${bits}` };
+}
+
+/** How the circuit takes its input: scale, accepted float range, and the quantized range [lo, lo + 2^bits). */
+export interface InputQuantization {
+  readonly scale: number;
+  readonly reason: string;
+  readonly range: readonly [number, number];
+  readonly lo: number;
+  readonly bits: number;
+}
+
+/**
+ * The input's scale and accepted range from its calibration range, the exact
+ * input scale (if the samples have one) and the options.
+ */
+export function inputQuantization(st: TensorStats | undefined, exact: number | null, options: QuantizeOptions): InputQuantization {
+  const input = exact !== null && exact > 0
+    ? { scale: exact, reason: `calibration inputs are exact multiples of 2^-${exact}` }
+    : activationScaleOf(st, options.activationBits);
+  let range = options.inputRange;
+  if (!range) {
+    const pad = (st!.max - st!.min) * options.rangeMargin || options.rangeMargin;
+    range = [st!.min >= 0 ? Math.max(0, st!.min - pad) : st!.min - pad, st!.max + pad];
+  }
+  const s = 2 ** input.scale;
+  const lo = Math.floor(range[0] * s);
+  const bits = Math.max(1, bitsFor(Math.ceil(range[1] * s) - lo));
+  return { ...input, range, lo, bits };
+}
+
 class Quantizer {
   private readonly values = new Map<string, Value>();
   private readonly lo: number[] = [];
@@ -114,13 +149,8 @@ class Quantizer {
     return c.length === 1 && tensor !== this.q.graph.output.name ? c[0] : null;
   }
 
-  /** Scale that maps the tensor's calibration range onto about activationBits bits. */
   private activationScale(tensor: string): { scale: number; reason: string } {
-    const st = this.q.stats.get(tensor);
-    const m = st ? Math.max(Math.abs(st.min), Math.abs(st.max)) : 0;
-    const bits = this.q.options.activationBits;
-    if (!(m > 0)) return { scale: bits, reason: 'no non-zero calibration value' };
-    return { scale: bits - log2ceil(m), reason: `calibration max |x| = ${m.toPrecision(4)} mapped to 2^${bits}` };
+    return activationScaleOf(this.q.stats.get(tensor), this.q.options.activationBits);
   }
 
   private pushSignal(lo: number, hi: number): number {
@@ -637,20 +667,8 @@ class Quantizer {
   run(): Program {
     const { graph, options, samples, stats } = this.q;
     const exact = this.q.exactInputScale !== undefined ? this.q.exactInputScale : exactScale(samples, options.activationBits);
-    const input = exact !== null && exact > 0
-      ? { scale: exact, reason: `calibration inputs are exact multiples of 2^-${exact}` }
-      : this.activationScale(graph.input.name);
-    const inScale = input.scale;
-    this.scales.push({ tensor: graph.input.name, role: 'input', scale: inScale, reason: input.reason });
-    let range = options.inputRange;
-    if (!range) {
-      const st = stats.get(graph.input.name)!;
-      const pad = (st.max - st.min) * options.rangeMargin || options.rangeMargin;
-      range = [st.min >= 0 ? Math.max(0, st.min - pad) : st.min - pad, st.max + pad];
-    }
-    const s = 2 ** inScale;
-    const lo = Math.floor(range[0] * s);
-    const bits = Math.max(1, bitsFor(Math.ceil(range[1] * s) - lo));
+    const { scale: inScale, reason, range, lo, bits } = inputQuantization(stats.get(graph.input.name), exact, options);
+    this.scales.push({ tensor: graph.input.name, role: 'input', scale: inScale, reason });
     const n = size(graph.input.shape);
     const inForms = Array.from({ length: n }, () => signalForm(this.pushSignal(lo, lo + 2 ** bits - 1)));
     this.values.set(graph.input.name, { kind: 'act', shape: [...graph.input.shape], scale: inScale, raw: false, relu: false, forms: inForms });

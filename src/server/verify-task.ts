@@ -1,0 +1,59 @@
+import { loadKey, verifyProof, verifyReceipt, type VerifyResult } from '../verify/index.js';
+import { dequantize, fromField, parseCanonical, signalLayout, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
+import type { ThreadPool } from './thread-pool.js';
+
+/**
+ * Proof verification on a pool thread: a pairing check takes milliseconds of
+ * CPU, enough to stall an event loop that answers many of them at once.
+ */
+export const VERIFY_TASK = import.meta.url;
+
+/** A bare proof and its public signals, checked against a model's key. */
+export interface SignalsVerifyResult {
+  readonly valid: boolean;
+  readonly reason?: string;
+  /** The proven outputs, as floats and as quantized integers (decimal). */
+  readonly output?: number[];
+  readonly outputQuantized?: string[];
+}
+
+export type VerifyRequest =
+  | { readonly kind: 'receipt'; readonly receipt: unknown; readonly vkeyText: string }
+  | { readonly kind: 'signals'; readonly proof: unknown; readonly publicSignals: readonly string[]; readonly vkeyText: string };
+
+async function verifySignals(proof: unknown, publicSignals: readonly string[], vkeyText: string): Promise<SignalsVerifyResult> {
+  const { vk, sha } = await loadKey(vkeyText);
+  const io = vk[VKEY_IO_FIELD];
+  const layout = signalLayout(io);
+  if (publicSignals.length !== layout.total) return { valid: false, reason: `expected ${layout.total} public signals, got ${publicSignals.length}` };
+  const signals = publicSignals.map(parseCanonical);
+  if (signals.some((s) => s === null)) return { valid: false, reason: 'a public signal is not a canonical field element' };
+  const system = vk.protocol as ProofSystem;
+  if (!(await verifyProof(system, sha, vk, signals as bigint[], proof))) {
+    return { valid: false, reason: `the ${system} proof does not verify against this model` };
+  }
+  const outQ = (signals as bigint[]).slice(0, layout.outputs).map(fromField);
+  return { valid: true, output: outQ.map((q) => dequantize(q, io.output.scale)), outputQuantized: outQ.map(String) };
+}
+
+/** Runs in a pool thread. */
+export async function runTask(req: VerifyRequest): Promise<VerifyResult | SignalsVerifyResult> {
+  switch (req.kind) {
+    case 'receipt': return verifyReceipt(req.receipt, req.vkeyText);
+    case 'signals': return verifySignals(req.proof, req.publicSignals, req.vkeyText);
+    default: return req satisfies never;
+  }
+}
+
+/**
+ * verifyReceipt on the pool. Throws RECEIPT_INVALID for a malformed receipt,
+ * BUILD_INVALID for a key that does not parse, or the pool's errors.
+ */
+export function verifyInPool(pool: ThreadPool, receipt: unknown, vkeyText: string): Promise<VerifyResult> {
+  return pool.run<VerifyResult>(VERIFY_TASK, { kind: 'receipt', receipt, vkeyText } satisfies VerifyRequest);
+}
+
+/** A bare proof with its public signals (decimal strings) against a model's key, on the pool. */
+export function verifySignalsInPool(pool: ThreadPool, proof: unknown, publicSignals: readonly string[], vkeyText: string): Promise<SignalsVerifyResult> {
+  return pool.run<SignalsVerifyResult>(VERIFY_TASK, { kind: 'signals', proof, publicSignals, vkeyText } satisfies VerifyRequest);
+}
