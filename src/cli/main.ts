@@ -8,6 +8,7 @@ import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
 import { sha256 } from '../hash.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
+import { EXIT, exitCodeOf } from './exit.js';
 import { keyFileOf, readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
 import { registerAuditCommands } from './audit.js';
@@ -16,8 +17,7 @@ import { PROOF_SYSTEMS } from '../receipt/index.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
-/** Exit codes: 0 success or valid, 1 invalid proof or internal failure, 2 bad usage or input. */
-export const EXIT = Object.freeze({ ok: 0, invalid: 1, usage: 2 });
+export { EXIT } from './exit.js';
 
 const log = (msg: string) => process.stderr.write(`[zkinfer] ${msg}\n`);
 
@@ -238,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isZkinferError(e)) {
       log(`error ${e.code}: ${e.message}`);
-      return e.userFault ? EXIT.usage : EXIT.invalid;
+      return exitCodeOf(e);
     }
     log(`internal error: ${(e as Error).stack ?? e}`);
     return EXIT.invalid;
