@@ -79,7 +79,8 @@ function rowsReader(store: ArtifactStore) {
 
 /** Starts prover and compiler workers on the BullMQ queues; each job runs in a prover child process. */
 export async function startWorker(opts: Partial<WorkerOptions> & Pick<WorkerOptions, 'connection' | 'storeDir' | 'workDir' | 'log'>): Promise<RunningWorker> {
-  const o = { ...WORKER_DEFAULTS, deadlines: deadlineConfig(), ...opts };
+  const beatMs = Number(process.env.ZKINFER_HEARTBEAT_MS);
+  const o = { ...WORKER_DEFAULTS, deadlines: deadlineConfig(), ...(beatMs > 0 ? { heartbeatMs: beatMs } : {}), ...opts };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ZKINFER_STORE_DIR: o.storeDir,

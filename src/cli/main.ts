@@ -151,7 +151,12 @@ function program(): Command {
     .action(async (o) => {
       const { worker } = await import('../server/run.js');
       const w = await worker({ concurrency: o.concurrency });
-      await untilSignal(async () => w.close(Number(process.env.ZKINFER_SHUTDOWN_MS ?? 60_000)));
+      const graceMs = Number(process.env.ZKINFER_SHUTDOWN_MS ?? 60_000);
+      await untilSignal(async () => {
+        // The bound holds even if Redis is gone and the queue cannot be told.
+        setTimeout(() => process.exit(EXIT.invalid), graceMs + SHUTDOWN_SLACK_MS).unref();
+        await w.close(graceMs);
+      });
     });
 
   cmd.command('start')
@@ -211,6 +216,9 @@ function program(): Command {
   registerCeremonyCommands(cmd);
   return cmd;
 }
+
+/** After a worker's grace period: time to kill its prover processes and requeue their jobs. */
+const SHUTDOWN_SLACK_MS = 10_000;
 
 /** Resolves on SIGTERM or SIGINT after running the shutdown (graceful, bounded). */
 function untilSignal(shutdown: () => Promise<void>): Promise<void> {

@@ -94,7 +94,11 @@ export class BullQueue implements JobQueue {
       ev.on('completed', ({ jobId }) => this.listeners.forEach((l) => l(kind, jobId)));
       ev.on('failed', ({ jobId }) => this.listeners.forEach((l) => l(kind, jobId)));
     }
-    for (const c of [this.compile, this.prove, this.proveEvents, this.compileEvents]) c.on('error', () => {});
+    // Connection errors surface on the commands that fail; not as unhandled events.
+    this.compile.on('error', () => {});
+    this.prove.on('error', () => {});
+    this.proveEvents.on('error', () => {});
+    this.compileEvents.on('error', () => {});
   }
 
   async ready(): Promise<void> {
