@@ -240,7 +240,7 @@ describe('API: webhooks, health, metrics, OpenAPI', () => {
 
   it('serves health, Prometheus metrics and the OpenAPI document', async () => {
     const h = await call(`${svc.url}/healthz`, 'GET');
-    expect(h.json).toEqual({ ok: true, queue: 'redis', redis: true });
+    expect(h.json).toEqual({ ok: true, queue: 'redis', redis: true, workers: 1 });
     const m = await fetch(`${svc.url}/metrics`).then((r) => r.text());
     expect(m).toMatch(/zkinfer_jobs\{queue="prove",state="completed"\} [1-9]/);
     expect(m).toMatch(/zkinfer_queue_depth \d/);

@@ -44,7 +44,7 @@ describe('without Redis', () => {
       // The README's curl line sends this file: it names the example model.
       expect(req.model).toBe(s.exampleModel);
       const h = await call(`${s.url}/healthz`, 'GET');
-      expect(h.json).toEqual({ ok: true, queue: 'local', redis: null });
+      expect(h.json).toEqual({ ok: true, queue: 'local', redis: null, workers: 1 });
     } finally {
       await s.close();
     }

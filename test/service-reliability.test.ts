@@ -101,7 +101,8 @@ describe('reliability against a real Redis', () => {
       const job = await q.add('prove', { modelId: mlpModel, artifacts: forged, input, disclose: true, webhook: null, acceptedAt: Date.now() }, { attempts: 3, backoff: { type: 'fixed', delay: 500 }, jobId: `forged-${Date.now()}` });
       const done = await waitProof(svc.url, job.id!, 60);
       expect(done.status).toBe('failed');
-      expect(done.error).toMatch(/cannot be satisfied/);
+      expect(done.error.code).toBe('WITNESS_FAILED');
+      expect(done.error.message).toMatch(/cannot be satisfied/);
       expect(done.attempts).toBe(1);
       expect(m.json.status).toBe('done');
     } finally {
@@ -118,7 +119,7 @@ describe('reliability against a real Redis', () => {
     }
     const r = await call(`${svc.url}/v1/proofs`, 'POST', { model: mlpModel, input: mlp.test[7].input });
     const done = await waitProof(svc.url, r.json.id, 120);
-    expect(done.status, done.error).toBe('done');
+    expect(done.status, done.error?.message).toBe('done');
     const v = await verifyReceipt(done.receipt, await vkeyText(mlpModel));
     expect(v.valid, v.reason).toBe(true);
     // The zkey arrived in the remote store under its hash.

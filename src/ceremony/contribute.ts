@@ -61,10 +61,10 @@ async function addToBuild(dir: string, name: string, kind: Phase2Contribution['k
   const tmp = `.${process.pid}.tmp`;
   try {
     const hash = await step(zkey, zkey + tmp);
-    if (!(hash instanceof Uint8Array)) throw new ZkinferError('SETUP_FAILED', `snarkjs refused the ${kind}`, false);
+    if (!(hash instanceof Uint8Array)) throw new ZkinferError('SETUP_FAILED', `snarkjs refused the ${kind}`);
     await writeVerificationKey(zkey + tmp, vkey + tmp, io);
     if (sha256(fs.readFileSync(zkey)) !== sha256(before)) {
-      throw new ZkinferError('SETUP_FAILED', `${zkey} changed while this ${kind} was computed (another contribution?); nothing was replaced`, false);
+      throw new ZkinferError('SETUP_FAILED', `${zkey} changed while this ${kind} was computed (another contribution?); nothing was replaced`);
     }
     const contribution: Phase2Contribution = { name, hash: Buffer.from(hash).toString('hex'), kind };
     const vkeyText = fs.readFileSync(vkey + tmp, 'utf8');

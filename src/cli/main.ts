@@ -8,6 +8,7 @@ import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
 import { sha256 } from '../hash.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
+import { EXIT, exitCodeOf } from './exit.js';
 import { keyFileOf, readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
 import { registerAuditCommands } from './audit.js';
@@ -16,8 +17,7 @@ import { PROOF_SYSTEMS } from '../receipt/index.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
-/** Exit codes: 0 success or valid, 1 invalid proof or internal failure, 2 bad usage or input. */
-export const EXIT = Object.freeze({ ok: 0, invalid: 1, usage: 2 });
+export { EXIT } from './exit.js';
 
 const log = (msg: string) => process.stderr.write(`[zkinfer] ${msg}\n`);
 
@@ -163,7 +163,12 @@ function program(): Command {
     .action(async (o) => {
       const { worker } = await import('../server/run.js');
       const w = await worker({ concurrency: o.concurrency });
-      await untilSignal(async () => w.close(Number(process.env.ZKINFER_SHUTDOWN_MS ?? 60_000)));
+      const graceMs = Number(process.env.ZKINFER_SHUTDOWN_MS ?? 60_000);
+      await untilSignal(async () => {
+        // The bound holds even if Redis is gone and the queue cannot be told.
+        setTimeout(() => process.exit(EXIT.invalid), graceMs + SHUTDOWN_SLACK_MS).unref();
+        await w.close(graceMs);
+      });
     });
 
   cmd.command('start')
@@ -238,6 +243,8 @@ function buildTrust(model: string): TrustVerdict | null {
     return null;
   }
 }
+/** After a worker's grace period: time to kill its prover processes and requeue their jobs. */
+const SHUTDOWN_SLACK_MS = 10_000;
 
 /** Resolves on SIGTERM or SIGINT after running the shutdown (graceful, bounded). */
 function untilSignal(shutdown: () => Promise<void>): Promise<void> {
@@ -265,7 +272,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isZkinferError(e)) {
       log(`error ${e.code}: ${e.message}`);
-      return e.userFault ? EXIT.usage : EXIT.invalid;
+      return exitCodeOf(e);
     }
     log(`internal error: ${(e as Error).stack ?? e}`);
     return EXIT.invalid;

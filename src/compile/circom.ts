@@ -39,10 +39,10 @@ export function runCircom(cwd: string, file: string, onLine?: (l: string) => voi
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    child.on('error', (e) => reject(new ZkinferError('COMPILE_FAILED', `could not run circom2: ${e.message}`, false)));
+    child.on('error', (e) => reject(new ZkinferError('COMPILE_FAILED', `could not run circom2: ${e.message}`)));
     child.on('close', (code) => {
       if (code !== 0 || /error\[/.test(out)) {
-        reject(new ZkinferError('COMPILE_FAILED', `circom2 failed (exit ${code}):\n${out.slice(-4000)}`, false));
+        reject(new ZkinferError('COMPILE_FAILED', `circom2 failed (exit ${code}):\n${out.slice(-4000)}`));
         return;
       }
       resolve({

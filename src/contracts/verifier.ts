@@ -60,7 +60,7 @@ function snarkjsTemplates(): string {
   let dir = path.dirname(require.resolve('snarkjs'));
   while (!fs.existsSync(path.join(dir, 'templates', 'verifier_groth16.sol.ejs'))) {
     const up = path.dirname(dir);
-    if (up === dir) throw new ZkinferError('BUILD_INVALID', 'the snarkjs package has no Solidity verifier templates', false);
+    if (up === dir) throw new ZkinferError('INTERNAL', 'the snarkjs package has no Solidity verifier templates');
     dir = up;
   }
   return (templateDir = path.join(dir, 'templates'));

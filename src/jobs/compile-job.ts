@@ -24,7 +24,7 @@ export async function runCompileJob(data: CompileJobData, store: ArtifactStore, 
 async function compile(data: CompileJobData, store: ArtifactStore, workDir: string, progress: (m: string) => void): Promise<CompileResult> {
   const onnx = await store.get(data.onnx);
   const calibration = await store.get(data.calibration);
-  if (!onnx || !calibration) throw new ZkinferError('BUILD_INVALID', `model ${data.modelId}: its upload is missing from the artifact store`, false);
+  if (!onnx || !calibration) throw new ZkinferError('ARTIFACT_CORRUPT', `model ${data.modelId}: its upload is missing from the artifact store`);
   const dir = path.join(workDir, data.modelId);
   fs.rmSync(dir, { recursive: true, force: true });
   const m = await buildModel(onnx, JSON.parse(calibration.toString('utf8')), dir, data.options, progress);

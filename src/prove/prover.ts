@@ -14,7 +14,7 @@ import {
   commitInputs, dequantize, flattenTensor, fromField, nest, quantizeInput, RECEIPT_FORMAT, sha256Hex, signalLayout, toField,
   FIELD_PRIME, type ProofSystem, type Receipt,
 } from '../receipt/index.js';
-import { ZkinferError } from '../errors.js';
+import { ZkinferError, fileError } from '../errors.js';
 
 export type Progress = (msg: string) => void;
 
@@ -101,13 +101,22 @@ export class ModelProver {
       return p;
     };
     const read = (f: Parameters<typeof buildPath>[1]) => fs.readFileSync(need(f));
-    const manifest = JSON.parse(read('manifest').toString()) as Manifest;
-    const program = JSON.parse(read('program').toString()) as Program;
+    // A truncated or corrupt file fails inside a parser: name the file instead.
+    const parsed = async <T>(f: Parameters<typeof buildPath>[1], parse: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await parse();
+      } catch (e) {
+        throw fileError('BUILD_INVALID', buildPath(dir, f), e);
+      }
+    };
+    const manifest = await parsed('manifest', () => JSON.parse(read('manifest').toString()) as Manifest);
+    const program = await parsed('program', () => JSON.parse(read('program').toString()) as Program);
     checkRecordedCalibration(dir, manifest, program);
     // Instantiated once: compiling a large witness wasm costs more than running it.
-    const builder = require(path.resolve(need('witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>;
-    const witnessCalc = await builder(read('wasm'));
-    return new ModelProver(manifest, program, witnessCalc, await loadProver(manifest.system, read('zkey')), read('vkey').toString());
+    const builder = await parsed('witnessCalculator', () => require(path.resolve(need('witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>);
+    const witnessCalc = await parsed('wasm', () => builder(read('wasm')));
+    const prove = await parsed('zkey', () => loadProver(manifest.system, read('zkey')));
+    return new ModelProver(manifest, program, witnessCalc, prove, read('vkey').toString());
   }
 
   get io() {
@@ -135,7 +144,7 @@ export class ModelProver {
     try {
       wtns = await this.witnessCalc.calculateWTNSBin(witnessInput, true);
     } catch (e) {
-      throw new ZkinferError('WITNESS_FAILED', `the circuit cannot be satisfied for this input: ${(e as Error).message.split('\n')[0]}`, false);
+      throw new ZkinferError('WITNESS_FAILED', `the circuit cannot be satisfied for this input: ${(e as Error).message.split('\n')[0]}`);
     }
     const tWitness = performance.now() - t0;
     progress(`witness done in ${(tWitness / 1000).toFixed(2)} s`);
@@ -150,12 +159,12 @@ export class ModelProver {
     const outQ = publicSignals.slice(0, layout.outputs).map((s) => fromField(BigInt(s)));
     outQ.forEach((v, i) => {
       if (Number(v) !== expected[i]) {
-        throw new ZkinferError('WITNESS_FAILED', `circuit output ${i} (${v}) differs from the integer reference (${expected[i]})`, false);
+        throw new ZkinferError('WITNESS_FAILED', `circuit output ${i} (${v}) differs from the integer reference (${expected[i]})`);
       }
     });
     const commitment = hashed ? await commitInputs(io, q, salt) : null;
     if (commitment !== null && BigInt(publicSignals[layout.outputs]) !== commitment) {
-      throw new ZkinferError('WITNESS_FAILED', 'circuit commitment differs from the reference commitment', false);
+      throw new ZkinferError('WITNESS_FAILED', 'circuit commitment differs from the reference commitment');
     }
     const showInput = !hashed || disclose;
     const receipt: Receipt = {

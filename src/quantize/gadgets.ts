@@ -9,7 +9,7 @@ export const bitsFor = (x: number): number => (x <= 0 ? 0 : Math.floor(Math.log2
 
 const checkWidth = (nb: number, node: string): number => {
   if (nb > MAX_BITS) {
-    throw new ZkinferError('QUANTIZATION_FAILED', `node "${node}" needs a ${nb}-bit accumulator (limit ${MAX_BITS}); lower --activation-bits or --weight-bits`, false);
+    throw new ZkinferError('QUANTIZATION_FAILED', `node "${node}" needs a ${nb}-bit accumulator (limit ${MAX_BITS}); lower --activation-bits or --weight-bits`);
   }
   return nb;
 };

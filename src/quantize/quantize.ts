@@ -162,7 +162,7 @@ class Quantizer {
   private bounds(f: Form, node: string): { lo: number; hi: number; abs: number } {
     const b = formBounds(f, this.lo, this.hi);
     if (b.abs >= 2 ** MAX_BITS) {
-      throw new ZkinferError('QUANTIZATION_FAILED', `node "${node}" reaches magnitude 2^${Math.ceil(Math.log2(b.abs))} (limit 2^${MAX_BITS}); lower --activation-bits or --weight-bits`, false);
+      throw new ZkinferError('QUANTIZATION_FAILED', `node "${node}" reaches magnitude 2^${Math.ceil(Math.log2(b.abs))} (limit 2^${MAX_BITS}); lower --activation-bits or --weight-bits`);
     }
     return b;
   }

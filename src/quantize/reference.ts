@@ -20,7 +20,7 @@ export function runReference(p: Program, input: readonly bigint[]): ReferenceRes
     if (layer.op === 'argmax') {
       const g = layer.gadgets[0];
       const out = g.kind === 'argmax' ? applyArgmax(g.nb, layer.forms.map((f) => evalForm(f, v))) : null;
-      if (out === null) throw new ZkinferError('WITNESS_FAILED', `node "${layer.node}": a comparison is outside its proven bounds`, false);
+      if (out === null) throw new ZkinferError('WITNESS_FAILED', `node "${layer.node}": a comparison is outside its proven bounds`);
       v[layer.offset] = out;
       continue;
     }
@@ -29,7 +29,7 @@ export function runReference(p: Program, input: readonly bigint[]): ReferenceRes
       const acc = evalForm(layer.forms[j], v);
       const out = g.kind === 'max' ? applyMax(g.nb, acc, evalForm(layer.rhs![j], v)) : applyGadget(g, acc);
       if (out === null) {
-        throw new ZkinferError('WITNESS_FAILED', `node "${layer.node}" element ${j}: accumulator ${acc} is outside its proven bounds`, false);
+        throw new ZkinferError('WITNESS_FAILED', `node "${layer.node}" element ${j}: accumulator ${acc} is outside its proven bounds`);
       }
       v[layer.offset + j] = out;
     }

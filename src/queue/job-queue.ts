@@ -1,11 +1,13 @@
 import type { CompileJobData, CompileResult, JobStatus, ProveJobData, ProveResult } from './jobs.js';
+import type { JobFailure } from './failure.js';
 
 export interface JobView<D, R> {
   id: string;
   status: JobStatus;
   data: D;
   result: R | null;
-  error: string | null;
+  /** Why a failed job failed: its error code and message. */
+  error: JobFailure | null;
   attempts: number;
   createdAt: number;
   finishedAt: number | null;
@@ -33,5 +35,7 @@ export interface JobQueue {
   waitProve(id: string, ms: number): Promise<void>;
   onFinished(listener: FinishedListener): void;
   counts(): Promise<Record<string, number>>;
+  /** Worker processes taking jobs now (heartbeats in Redis; the local queue counts itself). */
+  liveWorkers(): Promise<number>;
   close(): Promise<void>;
 }

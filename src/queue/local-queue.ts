@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { CompileJobData, CompileResult, JobStatus, ProveJobData, ProveResult } from './jobs.js';
 import type { FinishedListener, JobQueue, JobView } from './job-queue.js';
+import { failureOf, type JobFailure } from './failure.js';
 
 export interface LocalProcessors {
   compile(data: CompileJobData, phase: (s: JobStatus) => void): Promise<CompileResult>;
@@ -44,7 +45,7 @@ export class LocalQueue implements JobQueue {
           job.status = 'done';
         } catch (e) {
           job.status = 'failed';
-          job.error = (e as Error).message;
+          job.error = failureOf(e);
         }
         job.finishedAt = Date.now();
         this.listeners.forEach((l) => l(kind, id));
@@ -57,7 +58,7 @@ export class LocalQueue implements JobQueue {
   }
 
   private create<D>(data: D, id: string) {
-    return { id, status: 'queued' as JobStatus, data, result: null, error: null, attempts: 0, createdAt: Date.now(), finishedAt: null };
+    return { id, status: 'queued' as JobStatus, data, result: null, error: null as JobFailure | null, attempts: 0, createdAt: Date.now(), finishedAt: null };
   }
 
   async addCompile(data: CompileJobData): Promise<void> {
@@ -111,6 +112,10 @@ export class LocalQueue implements JobQueue {
       }
     }
     return out;
+  }
+
+  async liveWorkers(): Promise<number> {
+    return this.closed ? 0 : 1;
   }
 
   async close(): Promise<void> {

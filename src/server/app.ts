@@ -93,15 +93,20 @@ export function createApp(deps: AppDeps) {
   const readyModel = async (id: string) => {
     const m = await queue.getCompile(id);
     if (!m) throw new HttpError(404, 'MODEL_NOT_FOUND', `no model ${id}`);
-    if (m.status === 'failed') throw new HttpError(409, 'MODEL_FAILED', `model ${id} failed to compile: ${m.error}`);
+    if (m.status === 'failed') throw new HttpError(409, 'MODEL_FAILED', `model ${id} failed to compile: ${m.error?.message}`);
     if (m.status !== 'done' || !m.result) throw new HttpError(409, 'MODEL_NOT_READY', `model ${id} is ${m.status}; retry when it is done`);
     return m.result;
   };
 
+  // Healthy means a proof requested now would be taken up: Redis answers and
+  // at least one worker's heartbeat is live.
   app.get('/healthz', route(async (_req, res) => {
     let redisOk: boolean | null = null;
     if (redis) redisOk = await redis.ping().then(() => true, () => false);
-    res.status(redisOk === false ? 503 : 200).json({ ok: redisOk !== false, queue: queue.kind, redis: redisOk });
+    const workers = redisOk === false ? 0 : await queue.liveWorkers().catch(() => 0);
+    const ok = redisOk !== false && workers > 0;
+    const reason = redisOk === false ? 'Redis is unreachable' : workers === 0 ? 'no live worker: proofs would wait until one starts' : null;
+    res.status(ok ? 200 : 503).json({ ok, queue: queue.kind, redis: redisOk, workers, ...(reason ? { reason } : {}) });
   }));
   app.get('/metrics', route(async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.render());

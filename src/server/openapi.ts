@@ -103,7 +103,7 @@ export const OPENAPI = Object.freeze({
       get: { summary: 'A build artifact by sha256 (for workers)', security: [{ bearer: [] }], responses: { 200: { description: 'bytes' }, ...errors(401, 404) } },
       put: { summary: 'Store a build artifact; the body must hash to the id', security: [{ bearer: [] }], responses: { 201: { description: 'stored' }, ...errors(400, 401) } },
     },
-    '/healthz': { get: { summary: 'Liveness and Redis reachability', responses: { 200: { description: 'ok' }, 503: { description: 'Redis unreachable' } } } },
+    '/healthz': { get: { summary: 'Liveness: Redis reachable and live workers', responses: { 200: { description: 'ok' }, 503: { description: 'Redis unreachable, or no live worker' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics: jobs by state, queue depth, phase durations', responses: { 200: { description: 'text exposition format' } } } },
   },
 });

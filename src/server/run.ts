@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import { serverConfig, type ServerConfig } from './config.js';
 import { connectRedis, connectionFromUrl, DEFAULT_REDIS_URL } from './redis.js';
 import { BullQueue } from '../queue/bull-queue.js';
+import { API_REDIS_OPTIONS } from '../queue/redis-errors.js';
 import { LocalQueue } from '../queue/local-queue.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { DirStore } from '../store/store.js';
@@ -48,7 +49,7 @@ export async function serve(partial: Partial<ServerConfig> & { redisUrl?: string
   const redisUrl = partial.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const config = serverConfig({ apiKeys: keysFromEnv(), workerToken: process.env.ZKINFER_WORKER_TOKEN ?? null, ...(process.env.ZKINFER_STORE_DIR ? { storeDir: process.env.ZKINFER_STORE_DIR } : {}), ...partial });
   (await connectRedis(redisUrl)).disconnect();
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = new Redis(redisUrl, { ...API_REDIS_OPTIONS });
   const queue = new BullQueue(connectionFromUrl(redisUrl), process.env.ZKINFER_QUEUE_PREFIX);
   await queue.ready();
   const { app } = createApp({ config, queue, store: new DirStore(config.storeDir), redis, log, prefix: process.env.ZKINFER_QUEUE_PREFIX });
@@ -115,7 +116,7 @@ export async function start(root: string, partial: Partial<ServerConfig> = {}, l
   let w: RunningWorker | null = null;
   try {
     (await connectRedis(redisUrl)).disconnect();
-    redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+    redis = new Redis(redisUrl, { ...API_REDIS_OPTIONS });
     const bull = new BullQueue(connectionFromUrl(redisUrl));
     await bull.ready();
     queue = bull;

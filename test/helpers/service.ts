@@ -20,19 +20,21 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startService(name: string, workers: number, opts: { lockMs?: number; rateLimitPerMinute?: number } = {}): Promise<TestService> {
+export async function startService(name: string, workers: number, opts: { lockMs?: number; rateLimitPerMinute?: number; redisUrl?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestService> {
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
   const prefix = `zkt-${name}-${crypto.randomBytes(4).toString('hex')}`;
   const dir = path.join(ARTIFACTS, 'service', prefix);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     ZKINFER_QUEUE_PREFIX: prefix,
     ZKINFER_STORE_DIR: path.join(dir, 'store'),
     ZKINFER_WORK_DIR: path.join(dir, 'work'),
     ZKINFER_LOCK_MS: String(opts.lockMs ?? 4000),
+    ...opts.env,
   };
   process.env.ZKINFER_QUEUE_PREFIX = prefix;
-  const api = await serve({ port: 0, apiKeys: [API_KEY], storeDir: env.ZKINFER_STORE_DIR!, redisUrl: REDIS_URL, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) }, () => {});
+  const api = await serve({ port: 0, apiKeys: [API_KEY], storeDir: env.ZKINFER_STORE_DIR!, redisUrl, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) }, () => {});
   delete process.env.ZKINFER_QUEUE_PREFIX;
   const procs: ChildProcess[] = [];
   const startWorker = async (extraEnv: NodeJS.ProcessEnv = {}) => {
