@@ -15,7 +15,8 @@ let model: string;
 let receipt: any;
 
 beforeAll(async () => {
-  svc = await startService('api', 1, { rateLimitPerMinute: 1000 });
+  // The webhook receiver below listens on loopback, which only an operator allow-list admits.
+  svc = await startService('api', 1, { rateLimitPerMinute: 1000, config: { webhookAllow: ['127.0.0.0/8'] } });
   model = await uploadModel(svc.url, fs.readFileSync(fixture('digits_mlp.onnx')), { calibration: data.calibration });
   const r = await call(`${svc.url}/v1/proofs`, 'POST', { model, input: data.test[0].input });
   receipt = (await waitProof(svc.url, r.json.id)).receipt;
