@@ -270,8 +270,16 @@ export function createApp(deps: AppDeps) {
       let known: RegisteredModel | null;
       if (body.verificationKey !== undefined) {
         keySource = 'caller';
+        // Its exact text: the receipt names the sha256 of the key's bytes.
         text = typeof body.verificationKey === 'string' ? body.verificationKey : JSON.stringify(body.verificationKey);
-        known = await registry.lookup((await loadKey(text)).sha);
+        let sha: string;
+        try {
+          ({ sha } = await loadKey(text));
+        } catch (e) {
+          if (isZkinferError(e)) throw new HttpError(400, 'INVALID_REQUEST', `verificationKey: ${e.message}`);
+          throw e;
+        }
+        known = await registry.lookup(sha);
       } else {
         keySource = 'registry';
         const r = body.receipt as { model?: { vkeySha256?: unknown } };
