@@ -53,13 +53,13 @@ beforeAll(async () => {
   const out = (receipt.output as number[][])[0];
   topClass = out.indexOf(Math.max(...out));
 
-  // The real API on Redis; the builds' keys go into the store it serves, plus one artifact that is not a key.
+  // The real API on Redis; the builds' keys go into the store and registry it serves, plus one artifact that is not a key.
   svc = await startService('browser', 0);
   const store = new DirStore(svc.env.ZKINFER_STORE_DIR!);
-  await store.put(vkey);
-  await store.put(vkeyHashed);
+  await svc.registerKey(vkey);
+  await svc.registerKey(vkeyHashed);
   await store.put(onnx);
-  for (const k of keys) await store.put(k);
+  for (const k of keys) await svc.registerKey(k);
 
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });

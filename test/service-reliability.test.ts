@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job, Queue } from 'bullmq';
-import { startService, call, uploadModel, waitProof, REDIS_URL, API_KEY, type TestService } from './helpers/service.js';
+import { startService, call, uploadModel, waitProof, REDIS_URL, API_KEY, WORKER_TOKEN, type TestService } from './helpers/service.js';
 import { fixture, loadJson } from './helpers/builds.js';
 import { verifyReceipt } from '../src/verify/index.js';
 import { connectionFromUrl } from '../src/server/redis.js';
@@ -28,7 +28,7 @@ afterAll(async () => {
   await releaseCurve();
 });
 
-const vkeyText = async (m: string) => (await fetch(`${svc.url}/v1/models/${m}/verification-key`)).text();
+const vkeyText = async (m: string) => (await fetch(`${svc.url}/v1/models/${m}/verification-key`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
 
 describe('reliability against a real Redis', () => {
   it('20 proof requests at once with 2 workers: all complete and every receipt verifies', async () => {
@@ -112,7 +112,7 @@ describe('reliability against a real Redis', () => {
 
   it('a worker with its own empty store fetches the artifacts from the API by hash and proves', async () => {
     const remoteStore = `${svc.env.ZKINFER_WORK_DIR}-remote-store`;
-    const remote = await svc.startWorker({ ZKINFER_STORE_DIR: remoteStore, ZKINFER_WORK_DIR: `${svc.env.ZKINFER_WORK_DIR}-remote`, ZKINFER_API_URL: svc.url, ZKINFER_WORKER_TOKEN: API_KEY });
+    const remote = await svc.startWorker({ ZKINFER_STORE_DIR: remoteStore, ZKINFER_WORK_DIR: `${svc.env.ZKINFER_WORK_DIR}-remote`, ZKINFER_API_URL: svc.url, ZKINFER_WORKER_TOKEN: WORKER_TOKEN });
     for (const p of svc.workers.filter((x) => x !== remote && x.exitCode === null && x.signalCode === null)) {
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));
@@ -130,7 +130,7 @@ describe('reliability against a real Redis', () => {
     remote.kill('SIGTERM');
     await new Promise((res) => remote.once('exit', res));
     // An artifact whose bytes do not hash to its id is refused by the API.
-    const bad = await fetch(`${svc.url}/v1/artifacts/${artifacts.zkey}`, { method: 'PUT', body: 'not the key', headers: { authorization: `Bearer ${API_KEY}` } });
+    const bad = await fetch(`${svc.url}/v1/artifacts/${artifacts.zkey}`, { method: 'PUT', body: 'not the key', headers: { authorization: `Bearer ${WORKER_TOKEN}` } });
     expect(bad.status).toBe(400);
   });
 

@@ -16,6 +16,10 @@ export interface CompileJobData {
   onnx: string;
   calibration: string;
   options: Partial<QuantizeOptions> & { system?: ProofSystem };
+  /** Key id of the API key that uploaded it (absent in records older than tenants: those count as public). */
+  owner?: string;
+  /** 'private': its owner only; 'public': listed and provable by every key. */
+  visibility?: 'private' | 'public';
 }
 
 export interface CompileResult {
@@ -41,6 +45,8 @@ export interface ProveJobData {
   input: unknown;
   disclose: boolean;
   webhook: string | null;
+  /** Key id of the API key that asked: the only one that may read the job. */
+  owner?: string;
   /** When the API accepted the request, for queue overhead metrics. */
   acceptedAt: number;
 }

@@ -20,6 +20,8 @@ export function errorHandler(log: (msg: string, f: Record<string, unknown>) => v
     const z = queueError(err);
     if (err instanceof HttpError) [status, code, message] = [err.status, err.code, err.message];
     else if (isZkinferError(z)) [status, code, message] = [ERROR_CLASSES[z.code].http, z.code, z.message];
+    // The router's decodeURIComponent of a path parameter (/v1/proofs/%ff).
+    else if (err instanceof URIError) [status, code, message] = [400, 'INVALID_REQUEST', `a path parameter is not valid percent-encoding: ${req.path}`];
     else if (e.type === 'entity.too.large') [status, code, message] = [413, 'BODY_TOO_LARGE', `request body is larger than the limit for ${req.path}`];
     else if (e.type === 'entity.parse.failed') [status, code, message] = [400, 'MALFORMED_JSON', `request body is not valid JSON: ${e.message}`];
     else if (e.expose && e.status && e.status < 500) [status, code, message] = [e.status, 'BAD_REQUEST', e.message ?? 'bad request'];

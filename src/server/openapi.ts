@@ -19,7 +19,7 @@ export const OPENAPI = Object.freeze({
       Model: {
         type: 'object',
         properties: {
-          id: { type: 'string' }, name: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' }, error: { type: 'string' },
+          id: { type: 'string' }, name: { type: 'string' }, visibility: { type: 'string', enum: ['private', 'public'] }, status: { $ref: '#/components/schemas/JobStatus' }, error: { type: 'string' },
           manifest: { type: 'object', description: 'ops, scales, constraints per layer, ceremony kind, input range' },
           keys: { type: 'object', properties: { onnxSha256: { type: 'string' }, vkeySha256: { type: 'string' } } },
         },
@@ -42,20 +42,21 @@ export const OPENAPI = Object.freeze({
             properties: {
               name: { type: 'string' },
               onnx: { type: 'string', format: 'byte', description: 'the ONNX file, base64' },
-              calibration: { description: 'array of sample inputs, or {calibration: [...]}' },
+              calibration: { description: 'array of sample inputs, or {calibration: [...]} with no other field' },
+              visibility: { type: 'string', enum: ['private', 'public'], default: 'private', description: 'who may use the model: its uploader only, or every key (listed, provable; its key readable by anyone)' },
               options: { type: 'object', properties: { visibility: { type: 'string', enum: ['public', 'hashed'] }, inputRange: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, activationBits: { type: 'integer' }, weightBits: { type: 'integer' }, system: { type: 'string', enum: ['groth16', 'plonk', 'fflonk'] } } },
             },
           }),
         },
         responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 413, 422, 429) },
       },
-      get: { summary: 'List models', responses: { 200: { description: 'models', content: json({ type: 'object', properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } }) } } },
+      get: { summary: 'List the caller\'s models and the public ones', security: [{ bearer: [] }], responses: { 200: { description: 'models', content: json({ type: 'object', properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } }) }, ...errors(401, 429) } },
     },
     '/v1/models/{id}': {
-      get: { summary: 'Model status, manifest and key hashes', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'model', content: json({ $ref: '#/components/schemas/Model' }) }, ...errors(404) } },
+      get: { summary: 'Model status, manifest and key hashes (a private model: its owner\'s key only; 404 for anyone else)', security: [{}, { bearer: [] }], parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'model', content: json({ $ref: '#/components/schemas/Model' }) }, ...errors(404) } },
     },
     '/v1/models/{id}/verification-key': {
-      get: { summary: 'The verification key (snarkjs format for the model\'s proof system, with the model interface embedded)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'verification key' }, ...errors(404, 409) } },
+      get: { summary: 'The verification key (snarkjs format for the model\'s proof system, with the model interface embedded); a private model: its owner\'s key only', security: [{}, { bearer: [] }], parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'verification key' }, ...errors(404, 409) } },
     },
     '/v1/models/{id}/verifier.sol': {
       get: {
@@ -68,27 +69,34 @@ export const OPENAPI = Object.freeze({
       post: {
         summary: 'Request a proof of one inference',
         security: [{ bearer: [] }],
-        requestBody: { required: true, content: json({ type: 'object', required: ['model', 'input'], properties: { model: { type: 'string' }, input: { description: 'nested array in the model input shape' }, disclose: { type: 'boolean', default: true }, webhook: { type: 'string', format: 'uri', description: 'called once with the proof when it is done or failed' } } }) },
+        requestBody: { required: true, content: json({ type: 'object', required: ['model', 'input'], properties: { model: { type: 'string' }, input: { description: 'nested array in the model input shape' }, disclose: { type: 'boolean', default: true }, webhook: { type: 'string', format: 'uri', description: 'called once with the proof when it is done or failed; refused (400 WEBHOOK_REFUSED) unless its host is or resolves to global addresses only, or the operator allows it' } } }) },
         responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 404, 409, 413, 422, 429) },
       },
     },
     '/v1/proofs/{id}': {
       get: {
-        summary: 'Proof status; the receipt when done',
+        summary: 'Proof status; the receipt when done. Only the key that asked for the proof may read it (404 for others).',
+        security: [{ bearer: [] }],
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 60 }, description: 'long-poll up to this many seconds for the job to end' }],
-        responses: { 200: { description: 'proof', content: json({ $ref: '#/components/schemas/Proof' }) }, ...errors(400, 404) },
+        responses: { 200: { description: 'proof', content: json({ $ref: '#/components/schemas/Proof' }) }, ...errors(400, 401, 404) },
       },
     },
     '/v1/verify': {
       post: {
-        summary: 'Verify a receipt, or a proof and public signals for a model. Open to anyone.',
-        requestBody: { required: true, content: json({ oneOf: [{ type: 'object', required: ['receipt'], properties: { receipt: { $ref: '#/components/schemas/Receipt' } } }, { type: 'object', required: ['proof', 'publicSignals', 'model'], properties: { proof: { type: 'object' }, publicSignals: { type: 'array', items: { type: 'string' } }, model: { type: 'string' } } }] }) },
-        responses: { 200: { description: 'result', content: json({ type: 'object', properties: { valid: { type: 'boolean' }, reason: { type: 'string' } } }) }, ...errors(400, 404, 413) },
+        summary: 'Verify a receipt, or a proof and public signals for a model. Open to anyone (rate limited per client IP). Only verification keys of models this service compiled are used, unless the caller brings its own (keySource "caller").',
+        requestBody: { required: true, content: json({ oneOf: [{ type: 'object', required: ['receipt'], properties: { receipt: { $ref: '#/components/schemas/Receipt' }, verificationKey: { description: 'the caller\'s verification key: its exact text, or the JSON' } } }, { type: 'object', required: ['proof', 'publicSignals', 'model'], properties: { proof: { type: 'object' }, publicSignals: { type: 'array', items: { type: 'string' } }, model: { type: 'string' } } }] }) },
+        responses: { 200: { description: 'result', content: json({
+          type: 'object',
+          properties: {
+            valid: { type: 'boolean' }, reason: { type: 'string' }, keySource: { type: 'string', enum: ['registry', 'caller'] },
+            against: { type: 'object', description: 'what was verified against (null where unknown)', properties: { model: { type: 'string', nullable: true }, onnxSha256: { type: 'string', nullable: true }, vkeySha256: { type: 'string' }, system: { type: 'string', nullable: true }, ceremony: { type: 'string', nullable: true } } },
+          },
+        }) }, ...errors(400, 404, 413, 429) },
       },
     },
     '/v1/keys/{sha256}': {
       get: {
-        summary: 'A verification key by the sha256 of its bytes (the model identity). Open to anyone; only verification keys are served, never other artifacts. Check the hash of what you get.',
+        summary: 'A verification key by the sha256 of its bytes (the model identity). Open to anyone; only keys of models this service compiled are served, never other artifacts. Check the hash of what you get.',
         parameters: [{ name: 'sha256', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
         responses: { 200: { description: 'the verification key file, byte for byte (JSON with the model interface in its zkinfer field)', content: json({ type: 'object' }) }, ...errors(400, 404) },
       },
@@ -100,8 +108,8 @@ export const OPENAPI = Object.freeze({
       },
     },
     '/v1/artifacts/{hash}': {
-      get: { summary: 'A build artifact by sha256 (for workers)', security: [{ bearer: [] }], responses: { 200: { description: 'bytes' }, ...errors(401, 404) } },
-      put: { summary: 'Store a build artifact; the body must hash to the id', security: [{ bearer: [] }], responses: { 201: { description: 'stored' }, ...errors(400, 401) } },
+      get: { summary: 'A build artifact by sha256, for workers: the worker token only (client keys get 403)', security: [{ bearer: [] }], responses: { 200: { description: 'bytes' }, ...errors(401, 403, 404) } },
+      put: { summary: 'Store a build artifact (workers only); the body must hash to the id', security: [{ bearer: [] }], responses: { 201: { description: 'stored' }, ...errors(400, 401, 403) } },
     },
     '/healthz': { get: { summary: 'Liveness: Redis reachable and live workers', responses: { 200: { description: 'ok' }, 503: { description: 'Redis unreachable, or no live worker' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics: jobs by state, queue depth, phase durations', responses: { 200: { description: 'text exposition format' } } } },

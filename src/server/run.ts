@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { Redis } from 'ioredis';
 import { createApp } from './app.js';
+import type { ResolveHost } from './webhook.js';
 import { serverConfig, type ServerConfig } from './config.js';
 import { connectRedis, connectionFromUrl, DEFAULT_REDIS_URL } from './redis.js';
 import { BullQueue } from '../queue/bull-queue.js';
@@ -24,7 +25,50 @@ export function logger(name: string): Log {
   return (msg, fields = {}) => l.info(fields, msg);
 }
 
-const keysFromEnv = (): string[] => (process.env.ZKINFER_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+/**
+ * ZKINFER_API_KEYS: comma-separated entries, each `key` or `key:perMinute`
+ * (that key's own rate limit). A key may itself contain ':'; only a final
+ * `:digits` is read as a limit.
+ */
+export function parseApiKeys(text: string): { apiKeys: string[]; keyRateLimits: Record<string, number> } {
+  const apiKeys: string[] = [];
+  const keyRateLimits: Record<string, number> = {};
+  for (const raw of text.split(',').map((k) => k.trim()).filter(Boolean)) {
+    const m = /^(.+):(\d+)$/.exec(raw);
+    const key = m ? m[1] : raw;
+    apiKeys.push(key);
+    if (m) keyRateLimits[key] = Number(m[2]);
+  }
+  return { apiKeys, keyRateLimits };
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+/** The server settings the environment sets (README, "The proof service", lists them). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ServerConfig> {
+  const out: { -readonly [K in keyof ServerConfig]?: ServerConfig[K] } = parseApiKeys(env.ZKINFER_API_KEYS ?? '');
+  if (env.ZKINFER_WORKER_TOKEN) out.workerToken = env.ZKINFER_WORKER_TOKEN;
+  if (env.ZKINFER_STORE_DIR) out.storeDir = env.ZKINFER_STORE_DIR;
+  const ints = [
+    ['ZKINFER_RATE_LIMIT', 'rateLimitPerMinute'], ['ZKINFER_VERIFY_RATE_LIMIT', 'verifyRateLimitPerMinute'],
+    ['ZKINFER_AUTH_FAILURE_LIMIT', 'authFailureLimit'], ['ZKINFER_AUTH_FAILURE_WINDOW', 'authFailureWindowSeconds'],
+    ['ZKINFER_WEBHOOK_TIMEOUT_MS', 'webhookTimeoutMs'],
+  ] as const;
+  for (const [name, field] of ints) {
+    const n = positiveInt(env, name);
+    if (n !== undefined) out[field] = n;
+  }
+  if (env.ZKINFER_WEBHOOK_ALLOW) out.webhookAllow = env.ZKINFER_WEBHOOK_ALLOW.split(',').map((e) => e.trim()).filter(Boolean);
+  const tp = env.ZKINFER_TRUST_PROXY;
+  if (tp) out.trustProxy = tp === 'true' ? true : tp === 'false' ? false : tp;
+  return out;
+}
 
 export interface RunningServer {
   url: string;
@@ -45,21 +89,23 @@ async function listen(app: import('express').Express, config: ServerConfig): Pro
 }
 
 /** The API on a Redis-backed queue. Never falls back: no Redis, no start. */
-export async function serve(partial: Partial<ServerConfig> & { redisUrl?: string } = {}, log: Log = logger('zkinfer-api')): Promise<RunningServer> {
-  const redisUrl = partial.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const config = serverConfig({ apiKeys: keysFromEnv(), workerToken: process.env.ZKINFER_WORKER_TOKEN ?? null, ...(process.env.ZKINFER_STORE_DIR ? { storeDir: process.env.ZKINFER_STORE_DIR } : {}), ...partial });
+export async function serve(partial: Partial<ServerConfig> & { redisUrl?: string; resolveHost?: ResolveHost } = {}, log: Log = logger('zkinfer-api')): Promise<RunningServer> {
+  const { redisUrl: redisOpt, resolveHost, ...settings } = partial;
+  const redisUrl = redisOpt ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const config = serverConfig({ ...configFromEnv(), ...settings });
   (await connectRedis(redisUrl)).disconnect();
   const redis = new Redis(redisUrl, { ...API_REDIS_OPTIONS });
   const queue = new BullQueue(connectionFromUrl(redisUrl), process.env.ZKINFER_QUEUE_PREFIX);
   await queue.ready();
-  const { app } = createApp({ config, queue, store: new DirStore(config.storeDir), redis, log, prefix: process.env.ZKINFER_QUEUE_PREFIX });
-  const { server, url } = await listen(app, config);
-  log('api listening', { url, queue: 'redis', redis: redisUrl, keys: config.apiKeys.length });
+  const api = createApp({ config, queue, store: new DirStore(config.storeDir), redis, log, prefix: process.env.ZKINFER_QUEUE_PREFIX, ...(resolveHost ? { resolveHost } : {}) });
+  const { server, url } = await listen(api.app, config);
+  log('api listening', { url, queue: 'redis', redis: redisUrl, keys: config.apiKeys.length, workerToken: config.workerToken !== null });
   return {
     url, server, queue,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await api.stop();
       await queue.close();
       redis.disconnect();
     },
@@ -103,9 +149,11 @@ export async function worker(o: WorkerRun = {}, log: Log = logger('zkinfer-worke
  */
 export async function start(root: string, partial: Partial<ServerConfig> = {}, log: Log = logger('zkinfer')): Promise<RunningServer & { exampleModel: string; apiKey: string }> {
   const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const apiKey = keysFromEnv()[0] ?? `dev-${crypto.randomBytes(12).toString('hex')}`;
+  const env = configFromEnv();
+  const apiKey = env.apiKeys?.[0] ?? `dev-${crypto.randomBytes(12).toString('hex')}`;
   const config = serverConfig({
-    apiKeys: [apiKey, ...keysFromEnv().slice(1)],
+    ...env,
+    apiKeys: [apiKey, ...(env.apiKeys ?? []).slice(1)],
     storeDir: path.join(root, 'build', 'service', 'store'),
     workDir: path.join(root, 'build', 'service', 'work'),
     ...partial,
@@ -128,8 +176,8 @@ export async function start(root: string, partial: Partial<ServerConfig> = {}, l
       prove: (data, phase) => runProveJob(data, store, path.join(config.workDir, 'models'), phase),
     });
   }
-  const { app } = createApp({ config, queue, store, redis, log });
-  const { server, url } = await listen(app, config);
+  const api = createApp({ config, queue, store, redis, log });
+  const { server, url } = await listen(api.app, config);
 
   const ex = path.join(root, 'examples', 'digits_mlp');
   const onnx = fs.readFileSync(path.join(ex, 'model.onnx'));
@@ -137,7 +185,9 @@ export async function start(root: string, partial: Partial<ServerConfig> = {}, l
   const res = await fetch(`${url}/v1/models`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify({ name: 'digits_mlp', onnx: onnx.toString('base64'), calibration }),
+    // Public: every key may prove on the example, and its id is the content's
+    // alone, the one examples/digits_mlp/proof-request.json names.
+    body: JSON.stringify({ name: 'digits_mlp', onnx: onnx.toString('base64'), calibration, visibility: 'public' }),
   });
   const { id: exampleModel } = (await res.json()) as { id: string };
   log('ready', { url, queue: queue.kind, exampleModel, apiKey, openapi: `${url}/openapi.json` });
@@ -146,6 +196,7 @@ export async function start(root: string, partial: Partial<ServerConfig> = {}, l
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await api.stop();
       await w?.close(30_000);
       await queue.close();
       redis?.disconnect();

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { build, type Plugin } from 'esbuild';
 import type { ArtifactStore } from '../store/store.js';
 import { HASH_RE } from '../store/store.js';
+import type { ModelRegistry } from '../store/registry.js';
 import { parseVerificationKey } from '../receipt/index.js';
 import { HttpError } from './http-error.js';
 
@@ -90,16 +91,19 @@ const route = (h: Handler) => (req: Request, res: Response, next: NextFunction) 
 
 export interface VerifyPageDeps {
   store: ArtifactStore;
+  /** The keys this service compiled: the only ones served. */
+  registry: ModelRegistry;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 /**
  * GET /verify (the page, which verifies receipts in the browser), its script and
  * style, and GET /v1/keys/:sha256 (a verification key by its hash, open to
- * anyone: the page re-hashes what it gets).
+ * anyone: the page re-hashes what it gets). Only keys of models this service
+ * compiled are served: the store may hold other bytes, which it does not vouch for.
  */
 export function verifyPageRouter(deps: VerifyPageDeps): Router {
-  const { store, log = () => {} } = deps;
+  const { store, registry, log = () => {} } = deps;
   const router = express.Router();
 
   // Built on first request and kept: a failed build is retried on the next one.
@@ -136,9 +140,9 @@ export function verifyPageRouter(deps: VerifyPageDeps): Router {
     else res.send(b.js);
   }));
 
-  // Keys by hash. Only verification keys (JSON with the model interface) are
-  // served here: other artifacts stay behind the worker token. Answers are
-  // remembered, so repeated requests for a big non-key artifact are cheap.
+  // Keys by hash. Only registered verification keys (JSON with the model
+  // interface) are served here: other artifacts stay behind the worker token.
+  // Answers are remembered, so repeated requests for a big non-key artifact are cheap.
   const keys = new Map<string, Buffer>();
   let keyBytes = 0;
   const notKeys = new Set<string>();
@@ -146,7 +150,7 @@ export function verifyPageRouter(deps: VerifyPageDeps): Router {
     const hash = String(req.params.sha256);
     if (!HASH_RE.test(hash)) throw new HttpError(400, 'INVALID_REQUEST', 'a key id is a sha256: 64 lowercase hex digits');
     let b = keys.get(hash);
-    if (!b && !notKeys.has(hash)) {
+    if (!b && !notKeys.has(hash) && (await registry.lookup(hash))) {
       const bytes = await store.get(hash);
       if (bytes && bytes.length <= MAX_KEY_BYTES && isVerificationKey(bytes)) {
         if (keyBytes + bytes.length > KEY_CACHE_BYTES) {
