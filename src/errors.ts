@@ -58,6 +58,10 @@ export const ERROR_CLASSES = Object.freeze({
   RECEIPT_INVALID: user(400),
   USAGE: user(400),
   LIMIT_EXCEEDED: user(413),
+  // The ONNX file itself is over a size limit (bytes, weights, nodes, declared shapes).
+  ONNX_TOO_LARGE: user(413),
+  // The circuit the model would make is over the operator's limits.
+  CIRCUIT_TOO_LARGE: user(422),
   // A stored artifact that is missing or does not parse: the same bytes fail again.
   ARTIFACT_CORRUPT: { http: 500, exit: 1, retry: false },
   // circom on a generated circuit is deterministic: a failure repeats.

@@ -50,7 +50,6 @@ export class PrecisionError extends ZkinferError {
       `no precision from ${lo.join('/')} to ${hi.join('/')} activation/weight bits keeps every calibration sample's top class and the outputs within ${pct(PRECISION_TOLERANCE)} of the float model: ` +
         `the best, ${best.activationBits}/${best.weightBits} bits, keeps the top class of ${best.top1}/${best.samples} samples with a largest output error of ${pct(best.relError)} of the largest output${where}. ` +
         'Give --activation-bits and --weight-bits to build at a fixed precision anyway.',
-      true,
     );
     this.name = 'PrecisionError';
   }

@@ -81,7 +81,7 @@ export function toWire(e: unknown): WireError {
 
 /** The ZkinferError a thread reported, rebuilt on this side. */
 export function fromWire(w: WireError): ZkinferError {
-  const e = new ZkinferError(w.code as ErrorCode, w.message, w.userFault);
+  const e = new ZkinferError(w.code as ErrorCode, w.message);
   if (w.name) e.name = w.name;
   if (w.details) Object.assign(e, w.details);
   return e;
@@ -148,10 +148,10 @@ export class ThreadPool {
    * if the thread dies (out of memory), or the task's own ZkinferError.
    */
   run<T>(module: string, payload: unknown, opts: RunOptions = {}): Promise<T> {
-    if (this.closed) return Promise.reject(new ZkinferError('TASK_FAILED', 'the thread pool is closed', false));
+    if (this.closed) return Promise.reject(new ZkinferError('TASK_FAILED', 'the thread pool is closed'));
     const idle = this.threads.some((t) => t.ready && !t.task) || this.threads.length < this.options.size;
     if (!idle && this.queue.length >= this.options.maxQueued) {
-      return Promise.reject(new ZkinferError('POOL_BUSY', `all ${this.options.size} worker threads are busy and ${this.queue.length} tasks wait; retry later`, false));
+      return Promise.reject(new ZkinferError('POOL_BUSY', `all ${this.options.size} worker threads are busy and ${this.queue.length} tasks wait; retry later`));
     }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
@@ -175,7 +175,7 @@ export class ThreadPool {
   /** Terminates every thread; running and waiting tasks fail. */
   async close(): Promise<void> {
     this.closed = true;
-    const gone = new ZkinferError('TASK_FAILED', 'the thread pool is closed', false);
+    const gone = new ZkinferError('TASK_FAILED', 'the thread pool is closed');
     for (const t of this.queue.splice(0)) t.reject(gone);
     await Promise.all([...this.threads].map((t) => this.drop(t, gone)));
   }
@@ -201,7 +201,7 @@ export class ThreadPool {
     // The deadline counts from the task's start on a ready thread, not from the thread's boot.
     t.timer = setTimeout(() => {
       this.counts.timedOut++;
-      void this.drop(t, new ZkinferError('TASK_TIMEOUT', `the task took longer than ${task.timeoutMs} ms; its thread was stopped`, false));
+      void this.drop(t, new ZkinferError('TASK_TIMEOUT', `the task took longer than ${task.timeoutMs} ms; its thread was stopped`));
     }, task.timeoutMs);
     try {
       t.worker.postMessage({ id: task.id, module: task.module, payload: task.payload } satisfies ToThread, task.transfer as Transferable[]);
@@ -209,7 +209,7 @@ export class ThreadPool {
       // A payload that cannot be cloned never reached the thread.
       this.finish(t);
       this.counts.failed++;
-      task.reject(new ZkinferError('TASK_FAILED', `the task's payload cannot be sent to a thread: ${(e as Error).message}`, false));
+      task.reject(new ZkinferError('TASK_FAILED', `the task's payload cannot be sent to a thread: ${(e as Error).message}`));
     }
   }
 
@@ -255,11 +255,11 @@ export class ThreadPool {
       if (t.dead) return;
       const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
       const max = this.options.resourceLimits.maxOldGenerationSizeMb;
-      void this.drop(t, new ZkinferError('TASK_FAILED', oom ? `the task ran out of memory (${max} MB heap per thread)` : `a worker thread failed: ${e.message}`, false));
+      void this.drop(t, new ZkinferError('TASK_FAILED', oom ? `the task ran out of memory (${max} MB heap per thread)` : `a worker thread failed: ${e.message}`));
     });
     worker.on('exit', (code) => {
       if (t.dead) return;
-      void this.drop(t, new ZkinferError('TASK_FAILED', `a worker thread exited (code ${code})`, false));
+      void this.drop(t, new ZkinferError('TASK_FAILED', `a worker thread exited (code ${code})`));
     });
   }
 
