@@ -5,6 +5,7 @@ import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 import { makeOnnx, rand, tinySamples } from './helpers/onnx-builder.js';
 import { ModelProver } from '../src/prove/index.js';
 import { decodeSignals, verifyReceipt } from '../src/verify/index.js';
+import { g2Membership } from '../src/verify/groth16.js';
 import { parseVerificationKey, toField, VKEY_IO_FIELD, type ModelIO, type Receipt } from '../src/receipt/index.js';
 import { buildPath } from '../src/paths.js';
 import { releaseCurve } from '../src/curve.js';
@@ -160,26 +161,39 @@ describe('what a verifier reports', () => {
 });
 
 describe('Groth16 proof points', () => {
-  /** A point of the twist y² = x³ + 3/(9+u) that [r] does not send to zero: on the curve, outside G2. */
-  async function pointOutsideG2(): Promise<string[][]> {
+  /** Points of the twist y² = x³ + 3/(9+u) that [r] does not send to zero (on the curve, outside G2), and points of G2. */
+  async function twistPoints(n: number): Promise<{ outside: bigint[][][]; inside: bigint[][][] }> {
     const c = await buildBn128(true);
     try {
       const F2 = c.G2.F;
-      for (let i = 1n; ; i++) {
-        const x = F2.fromObject([i, 1n]);
+      const outside: bigint[][][] = [];
+      for (let i = 1n; outside.length < n; i++) {
+        const x = F2.fromObject([i, 5n * i + 1n]);
         const rhs = F2.add(F2.mul(F2.square(x), x), c.G2.b);
         if (!F2.isSquare(rhs)) continue;
         const p = new Uint8Array(F2.n8 * 2);
         p.set(x);
         p.set(F2.sqrt(rhs), F2.n8);
         expect(c.G2.isValid(p)).toBe(true);
-        if (c.G2.isZero(c.G2.timesScalar(p, c.r))) continue;
-        return (c.G2.toObject(p) as bigint[][]).map((xy) => xy.map(String));
+        const rp = c.G2.timesScalar(p, c.r);
+        if (c.G2.isZero(rp)) continue;
+        outside.push(c.G2.toObject(p));
+        // [r]P has no G2 part at all: its order divides the cofactor.
+        outside.push(c.G2.toObject(c.G2.toAffine(rp)));
       }
+      const inside = Array.from({ length: n }, (_, i) => c.G2.toObject(c.G2.toAffine(c.G2.timesScalar(c.G2.g, 7919n * BigInt(i + 1)))));
+      return { outside, inside };
     } finally {
       await c.terminate();
     }
   }
+  const pointOutsideG2 = async (): Promise<string[][]> => (await twistPoints(1)).outside[0].map((xy) => xy.map(String));
+
+  it("psi's membership test agrees with [r]B = 0 in and outside G2", async () => {
+    const { outside, inside } = await twistPoints(8);
+    for (const p of outside) expect(await g2Membership(p)).toEqual({ psi: false, order: false });
+    for (const p of inside) expect(await g2Membership(p)).toEqual({ psi: true, order: true });
+  });
 
   it('B on the twist but outside the prime-order subgroup is refused; the receipt as issued verifies', async () => {
     const [x, y] = await pointOutsideG2();
