@@ -413,8 +413,10 @@ class Quantizer {
    * rescale per window replaces one per input element.
    */
   private maxPool(node: GraphNode): ActValue {
-    const v = this.values.get(node.inputs[0]);
+    let v = this.values.get(node.inputs[0]);
     if (!v || v.kind !== 'act') throw new ZkinferError('ONNX_UNSUPPORTED', `MaxPool node "${node.name}" needs a computed input`);
+    // Comparisons of accumulators near the exact limit would overflow it: rescale them first.
+    if (v.raw && this.tooWide(v.forms)) v = this.materialize(node.name, node.inputs[0], v, v.relu);
     const win = window2d(node, v.shape);
     const [, C, H, W] = v.shape;
     const offset = this.lo.length;
@@ -437,12 +439,23 @@ class Quantizer {
     return v.relu ? this.materialize(node.name, node.outputs[0], pooled, true) : pooled;
   }
 
-  /** Brings act and constant operands to one scale (exact: scales only go up). */
-  private aligned(node: GraphNode, names: readonly string[]): { vals: ActValue[]; scale: number } {
+  /** Some form's magnitude leaves no headroom for exact composition (half the exact limit). */
+  private tooWide(forms: readonly Form[]): boolean {
+    return forms.some((f) => formBounds(f, this.lo, this.hi).abs >= 2 ** (MAX_BITS - 1));
+  }
+
+  /**
+   * Brings act and constant operands to one scale (exact: scales only go up).
+   * With `settle`, raw operands are rescaled into signals first, for a sum or
+   * scale-up that would pass the exact range otherwise.
+   */
+  private aligned(node: GraphNode, names: readonly string[], settle = false): { vals: ActValue[]; scale: number } {
     const inputs = names.map((n) => {
       const v = this.values.get(n);
       if (!v) throw new ZkinferError('ONNX_INVALID', `node "${node.name}" reads "${n}", which is not available`);
-      return v.kind === 'act' ? this.act(n, node) : v;
+      if (v.kind !== 'act') return v;
+      const a = this.act(n, node);
+      return settle && a.raw ? this.materialize(node.name, n, a, false) : a;
     });
     const acts = inputs.filter((v): v is ActValue => v.kind === 'act');
     if (acts.length === 0) throw new ZkinferError('ONNX_UNSUPPORTED', `node "${node.name}" (${node.opType}) has only constant inputs`);
@@ -459,7 +472,12 @@ class Quantizer {
 
   /** Add or Sub, of constants or computed tensors, with broadcasting. */
   private addSub(node: GraphNode, sign: 1 | -1): ActValue {
-    const { vals, scale } = this.aligned(node, node.inputs.slice(0, 2));
+    const r = this.addSubOf(node, sign, false);
+    return r.raw && this.tooWide(r.forms) ? this.addSubOf(node, sign, true) : r;
+  }
+
+  private addSubOf(node: GraphNode, sign: 1 | -1, settle: boolean): ActValue {
+    const { vals, scale } = this.aligned(node, node.inputs.slice(0, 2), settle);
     const [x, y] = vals;
     const shape = x.shape.length >= y.shape.length && size(x.shape) >= size(y.shape) ? x.shape : y.shape;
     const mx = broadcastIndex(x.shape, shape, node.name);
@@ -547,7 +565,12 @@ class Quantizer {
   }
 
   private concat(node: GraphNode): ActValue {
-    const { vals, scale } = this.aligned(node, node.inputs);
+    const r = this.concatOf(node, false);
+    return r.raw && this.tooWide(r.forms) ? this.concatOf(node, true) : r;
+  }
+
+  private concatOf(node: GraphNode, settle: boolean): ActValue {
+    const { vals, scale } = this.aligned(node, node.inputs, settle);
     const r = vals[0].shape.length;
     const axis = normAxis(attrInt(node, 'axis', 0), r, node);
     const outer = size(vals[0].shape.slice(0, axis));
@@ -681,12 +704,18 @@ class Quantizer {
     let out = this.values.get(graph.output.name);
     if (!out || out.kind !== 'act') throw new ZkinferError('ONNX_UNSUPPORTED', 'the model output does not depend on its input');
     if (out.relu) out = this.materialize(graph.output.name, graph.output.name, out, true);
+    // An output past the exact range (two wide branches summed) is rescaled rather than refused.
+    let rescaled = false;
+    if (out.raw && out.forms.some((f) => formBounds(f, this.lo, this.hi).abs >= 2 ** MAX_BITS)) {
+      out = this.materialize(graph.output.name, graph.output.name, out, false);
+      rescaled = true;
+    }
     for (const f of out.forms) this.bounds(f, graph.output.name);
     if (out.forms.length !== size(graph.output.shape)) {
       throw new ZkinferError('ONNX_INVALID', `the graph declares output shape [${graph.output.shape}] but computes [${out.shape}]`);
     }
     const outNode = graph.nodes.find((nd) => nd.outputs.includes(graph.output.name))?.name ?? graph.output.name;
-    this.scales.push({ tensor: graph.output.name, role: 'output', scale: out.scale, reason: out.scale === 0 ? 'integer output' : 'accumulator scale of the last layer (no rescale)' });
+    this.scales.push({ tensor: graph.output.name, role: 'output', scale: out.scale, reason: out.scale === 0 ? 'integer output' : rescaled ? 'rescaled: the accumulators pass the exact range' : 'accumulator scale of the last layer (no rescale)' });
 
     const io: ModelIO = {
       onnxSha256: this.q.onnxSha256,
