@@ -77,8 +77,8 @@ export const ERROR_CLASSES = Object.freeze({
   WORKER_LOST: { http: 500, exit: 1, retry: true },
   // The API's worker threads are all busy and their queue is full: try again shortly.
   POOL_BUSY: { http: 503, exit: 1, retry: true },
-  // A bounded task (model inspection, verification) ran past its time: the same input would again.
-  TASK_TIMEOUT: { http: 422, exit: 2, retry: false },
+  // A bounded task (model inspection, verification) ran past its deadline: the API is overloaded.
+  TASK_TIMEOUT: { http: 503, exit: 1, retry: true },
   // A task's thread died (heap cap, crash) on this input.
   TASK_FAILED: { http: 500, exit: 1, retry: false },
   INTERNAL: { http: 500, exit: 1, retry: true },

@@ -5,11 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 import { ARTIFACTS } from './helpers/circuit.js';
 import { runCli } from './helpers/cli.js';
-import { auditBuild, CHECK_NAMES, type AuditReport, type CheckName } from '../src/audit/index.js';
+import { auditBuild, CHECK_NAMES, OPTIONAL_CHECKS, type AuditReport, type CheckName } from '../src/audit/index.js';
 import { compileCircuit, writeCircuit } from '../src/pipeline/circuit.js';
 import { sections } from '../src/binfile.js';
 import { buildPath } from '../src/paths.js';
 import { releaseCurve } from '../src/curve.js';
+import { sha256 } from '../src/hash.js';
+import { rederiveCircuit } from '../src/audit/rederive.js';
+import { setupKeys } from '../src/setup/systems.js';
+import { ModelProver } from '../src/prove/index.js';
 import type { Program } from '../src/quantize/index.js';
 import type { Manifest } from '../src/pipeline/index.js';
 
@@ -63,9 +67,13 @@ describe('audit', () => {
     expect(res.code, res.stderr).toBe(0);
     const r: AuditReport = JSON.parse(res.stdout);
     expect(r.ok).toBe(true);
-    expect(r.checks.map((c) => c.name)).toEqual([...CHECK_NAMES]);
+    expect(r.checks.map((c) => c.name)).toEqual(CHECK_NAMES.filter((n) => !OPTIONAL_CHECKS.includes(n)));
     expect(notPassing(r)).toEqual([]);
     expect(detail(r, 'circuit')).toMatch(/byte-identical/);
+    // By default calibration is recomputed from the samples the build kept.
+    expect(detail(r, 'samples')).toMatch(/recomputed from the build's calibration-samples.json \(32 samples, onnxruntime\) equals calibration.json/);
+    expect(r.trust.level).toBe('development');
+    expect(r.fidelity).toBeNull();
     expect(r.ptau?.kind).toBe('development');
     expect(detail(r, 'ptau')).toMatch(/development ceremony \(made locally; worthless against whoever made it\)/);
     const m: Manifest = loadJson(buildPath(dir, 'manifest'));
@@ -79,7 +87,7 @@ describe('audit', () => {
     expect(res.stdout).toMatch(/FAIL\s+onnx\s+the ONNX file's sha256 is/);
     expect(res.stdout).toMatch(/SKIP\s+circuit/);
     expect(res.stdout).toMatch(/PASS\s+proving-key/);
-    expect(res.stdout).toMatch(/AUDIT FAILED: failed onnx; not checked circuit, interface/);
+    expect(res.stdout).toMatch(/AUDIT FAILED: failed onnx; not checked samples, circuit, interface/);
   });
 
   it('fails when verification_key.json is another build\'s', async () => {
@@ -130,8 +138,9 @@ describe('audit', () => {
     fs.writeFileSync(buildPath(d, 'calibration'), text);
     let r = await auditBuild(d, onnx);
     // The output's scale follows the last hidden layer's, so the interface changes too.
-    expect(notPassing(r)).toEqual(['calibration', 'circuit', 'interface', 'proving-key']);
+    expect(notPassing(r)).toEqual(['calibration', 'circuit', 'interface', 'proving-key', 'samples']);
     expect(detail(r, 'calibration')).toMatch(/changed after the build/);
+    expect(detail(r, 'samples')).toMatch(/differs from calibration.json \(recomputed vs recorded\): ranges\./);
     expect(detail(r, 'circuit')).toMatch(/differs from the build's/);
     expect(detail(r, 'interface')).toMatch(/output\.scale \(\d+ vs \d+\)/);
     // Rewriting the manifest's record of it does not help: the circuit gives it away.
@@ -139,6 +148,133 @@ describe('audit', () => {
     m.calibrationSha256 = crypto.createHash('sha256').update(text).digest('hex');
     fs.writeFileSync(buildPath(d, 'manifest'), JSON.stringify(m, null, 2));
     r = await auditBuild(d, onnx);
-    expect(notPassing(r)).toEqual(['circuit', 'interface', 'proving-key']);
+    expect(notPassing(r)).toEqual(['circuit', 'interface', 'proving-key', 'samples']);
+  });
+});
+
+const write = (f: string, x: unknown) => {
+  fs.writeFileSync(f, JSON.stringify(x));
+  return f;
+};
+
+/**
+ * A build made consistent with an edited calibration.json, as its maker
+ * would: the circuit recompiled from the edited record, fresh keys, and the
+ * manifest rewritten to name them. Every structural check of the audit
+ * holds for it; only the quantization checks can tell.
+ */
+async function rebuiltWith(from: string, name: string, edit: (cal: any, program: Program) => void): Promise<string> {
+  const d = copyBuild(from, name);
+  const cal = loadJson(buildPath(d, 'calibration'));
+  edit(cal, loadJson(buildPath(d, 'program')));
+  const text = `${JSON.stringify(cal, null, 1)}\n`;
+  fs.writeFileSync(buildPath(d, 'calibration'), text);
+  const m: Manifest = loadJson(buildPath(d, 'manifest'));
+  const { program } = await rederiveCircuit(fs.readFileSync(buildPath(d, 'onnx')), cal, m.options, d);
+  fs.writeFileSync(buildPath(d, 'program'), JSON.stringify(program));
+  const { contributions } = await setupKeys('groth16', buildPath(d, 'r1cs'), m.ceremony.file, buildPath(d, 'zkey'), buildPath(d, 'vkey'), program.io);
+  const manifest = {
+    ...m, io: program.io, calibrationSha256: sha256(text), ceremony: { ...m.ceremony, phase2: contributions },
+    keys: { vkeySha256: sha256(fs.readFileSync(buildPath(d, 'vkey'))), zkeySha256: sha256(fs.readFileSync(buildPath(d, 'zkey'))) },
+  };
+  fs.writeFileSync(buildPath(d, 'manifest'), JSON.stringify(manifest, null, 2));
+  return d;
+}
+
+describe('the quantization is audited too (digits_mlp)', () => {
+  const testFile = fixture('digits_mlp.data.json');
+  /** Other samples: the first 32 test inputs instead of the calibration set. */
+  const otherSamples = () => write(path.join(work, 'mlp-other-samples.json'), data.test.slice(0, 32).map((t: { input: unknown }) => t.input));
+
+  it('--calibration with its own samples and --data with its own test set pass, with the fidelity figures (JSON)', async () => {
+    const res = await runCli(['audit', dir, '--model', onnxFile, '--calibration', testFile, '--data', testFile, '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const r: AuditReport = JSON.parse(res.stdout);
+    expect(r.ok).toBe(true);
+    expect(notPassing(r)).toEqual([]);
+    expect(detail(r, 'samples')).toMatch(new RegExp(`recomputed from ${testFile.replace(/[.]/g, '\\.')} \\(32 samples`));
+    expect(r.fidelity).toMatchObject({ task: 'classification', cases: 100, outOfRange: 0, labelled: true, minAgreement: 0.99 });
+    expect(r.fidelity!.agreement).toBeGreaterThanOrEqual(0.99);
+    expect(r.fidelity!.maxAbsError).toBeLessThan(0.5);
+    expect(Math.abs(r.fidelity!.floatAccuracy! - r.fidelity!.integerAccuracy!)).toBeLessThanOrEqual(0.01);
+  });
+
+  it('--calibration with other samples fails the samples check (text, exit 1); a plain array of inputs is test data too', async () => {
+    const plain = write(path.join(work, 'mlp-plain-inputs.json'), data.test.slice(0, 40).map((t: { input: unknown }) => t.input));
+    const res = await runCli(['audit', dir, '--model', onnxFile, '--calibration', otherSamples(), '--data', plain]);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stdout).toMatch(/FAIL\s+samples\s+calibration recomputed from .*mlp-other-samples\.json \(32 samples\) differs from calibration\.json \(recomputed vs recorded\): ranges\./);
+    expect(res.stdout).toMatch(/PASS\s+circuit/);
+    expect(res.stdout).toMatch(/PASS\s+fidelity\s+40 cases: top-1 agreement with the float model \d+\.\d% /);
+    expect(res.stdout).not.toMatch(/accuracy float/);
+    expect(res.stdout).toMatch(/AUDIT FAILED: failed samples\n/);
+  });
+
+  it('exactInputScale set to 0 (inputs binarized) in a build rebuilt to match: the audit fails', async () => {
+    const d = await rebuiltWith(dir, 'exact-scale-0', (cal) => (cal.exactInputScale = 0));
+    const r = await auditBuild(d, onnx, { data });
+    // The circuit and the keys are consistent with the edited record; the record is not calibration's.
+    for (const c of ['onnx', 'circuit', 'interface', 'proving-key', 'verification-key', 'phase2', 'manifest-keys'] as const) expect(statusOf(r)[c], detail(r, c)).toBe('pass');
+    expect(r.ok).toBe(false);
+    expect(detail(r, 'calibration')).toMatch(/exactInputScale 0 is outside 1\.\.\d+ \(the activation bits\): calibration never records it/);
+    expect(detail(r, 'samples')).toMatch(/exactInputScale \(\d+ vs 0\)/);
+    // Proving refuses the record too.
+    await expect(ModelProver.load(d)).rejects.toThrow(/not a calibration honest calibration can produce: exactInputScale 0/);
+  });
+
+  it('one hidden range set to [0, 2^12] in a build rebuilt to match: samples and fidelity fail', async () => {
+    let hidden = '';
+    const d = await rebuiltWith(dir, 'hidden-range', (cal, program) => {
+      hidden = Object.keys(cal.ranges).find((k) => k !== program.io.input.name && k !== program.io.output.name && cal.ranges[k][0] >= 0)!;
+      cal.ranges[hidden] = [0, 2 ** 12];
+    });
+    const r = await auditBuild(d, onnx, { data });
+    for (const c of ['onnx', 'calibration', 'circuit', 'interface', 'proving-key', 'verification-key', 'phase2', 'manifest-keys'] as const) expect(statusOf(r)[c], detail(r, c)).toBe('pass');
+    expect(r.ok).toBe(false);
+    expect(notPassing(r)).toEqual(['fidelity', 'samples']);
+    expect(detail(r, 'samples')).toContain(`ranges.${hidden}[1] (`);
+    expect(detail(r, 'fidelity')).toMatch(/top-1 agreement with the float model \d+\.\d%.*: below the required 99\.0%/);
+    expect(r.fidelity!.agreement).toBeLessThan(0.9);
+  });
+
+  it('a kept calibration-samples.json changed after the build fails; private calibration needs --calibration or --data', async () => {
+    let d = copyBuild(dir, 'samples-edited');
+    const kept = loadJson(buildPath(d, 'calibrationSamples'));
+    kept.pop();
+    write(buildPath(d, 'calibrationSamples'), kept);
+    let r = await auditBuild(d, onnx);
+    expect(notPassing(r)).toEqual(['samples']);
+    expect(detail(r, 'samples')).toMatch(/calibration-samples.json has sha256 .*: it was changed after the build/);
+    d = copyBuild(dir, 'samples-private');
+    fs.rmSync(buildPath(d, 'calibrationSamples'));
+    r = await auditBuild(d, onnx);
+    expect(notPassing(r)).toEqual(['samples']);
+    expect(detail(r, 'samples')).toMatch(/keeps no calibration samples \(private calibration\).*pass --calibration FILE/);
+  });
+});
+
+describe('the quantization is audited too (digits_cnn)', () => {
+  const cnnOnnxFile = fixture('digits_cnn.onnx');
+  const cnnDataFile = fixture('digits_cnn.data.json');
+  const cnnData = loadJson(cnnDataFile);
+  let cnn: string;
+  beforeAll(async () => {
+    cnn = await ensureBuild('digits_cnn', fs.readFileSync(cnnOnnxFile), cnnData);
+  });
+
+  it('--calibration with its own samples and --data with its own test set pass', async () => {
+    const res = await runCli(['audit', cnn, '--model', cnnOnnxFile, '--calibration', cnnDataFile, '--data', cnnDataFile, '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const r: AuditReport = JSON.parse(res.stdout);
+    expect(notPassing(r)).toEqual([]);
+    expect(r.fidelity).toMatchObject({ cases: 100, labelled: true });
+    expect(r.fidelity!.agreement).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('--calibration with other samples fails the samples check', async () => {
+    const other = write(path.join(work, 'cnn-other-samples.json'), cnnData.test.slice(0, 32).map((t: { input: unknown }) => t.input));
+    const r = await auditBuild(cnn, fs.readFileSync(cnnOnnxFile), { calibration: { data: loadJson(other), source: other } });
+    expect(notPassing(r)).toEqual(['samples']);
+    expect(detail(r, 'samples')).toMatch(/differs from calibration\.json \(recomputed vs recorded\): ranges\./);
   });
 });

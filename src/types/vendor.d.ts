@@ -75,4 +75,9 @@ declare module 'r1csfile' {
 declare module 'ffjavascript' {
   // The curve engine is untyped; dev-ptau.ts wraps the few calls it makes.
   export function buildBn128(singleThread?: boolean, plugins?: unknown): Promise<any>;
+  /** The stream cipher snarkjs seeds its beacon randomness with (eight 32-bit words). */
+  export class ChaCha {
+    constructor(seed: number[]);
+    nextU32(): number;
+  }
 }
