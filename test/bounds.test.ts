@@ -328,6 +328,7 @@ describe('inspect and verify on the pool', () => {
     expect(await caught(() => inspectModel(pool, mlp, mlpData, {}, { maxConstraints: 1000 }))).toMatchObject({ code: 'CIRCUIT_TOO_LARGE', limit: 'maxConstraints' });
     expect(await caught(() => inspectModel(pool, mlp, [[1, 2, 3]]))).toMatchObject({ code: 'CALIBRATION_INVALID' });
     expect(await caught(() => inspectModel(pool, mlp, mlpData, { activationBits: 99 }))).toMatchObject({ code: 'USAGE' });
+    expect((await inspectModel(pool, mlp, mlpData, { activationBits: undefined, visibility: 'hashed', system: 'plonk' })).estimate.publicSignals).toBe(11);
     // Oversized files are refused before they are copied to a thread.
     const before = pool.stats().completed + pool.stats().failed;
     expect(await caught(() => inspectModel(pool, mlp, mlpData, {}, { maxOnnxBytes: 1000 }))).toMatchObject({ code: 'ONNX_TOO_LARGE', limit: 'maxOnnxBytes' });

@@ -75,7 +75,7 @@ export interface CircuitEstimate {
   readonly maxTensorElements: number;
   /** Elements of every computed tensor together: what the quantizer holds in memory. */
   readonly totalElements: number;
-  /** Terms of every node together (see LayerEstimate.terms). LeNet-5: about 300,000. */
+  /** Terms of every node together (see LayerEstimate.terms). LeNet-5: 286,120. */
   readonly linearTerms: number;
   readonly publicSignals: number;
   /**
