@@ -166,6 +166,19 @@ describe('circuit estimate', () => {
     }
   });
 
+  it('charges a hashed input its Poseidon commitment: 264 for 261 in the digits_mlp hashed build', async () => {
+    const data = loadJson(fixture('digits_mlp.data.json'));
+    const bytes = fs.readFileSync(fixture('digits_mlp.onnx'));
+    const m: Manifest = loadJson(buildPath(await ensureBuild('digits_mlp_hashed', bytes, data, { visibility: 'hashed' }), 'manifest'));
+    const graph = importOnnx(bytes);
+    const e = estimateCircuit(graph, { inputBits: inputBitsFor(parseCalibration(data, graph.input.shape)), visibility: 'hashed' });
+    const real = m.constraints.layers.find((l) => l.op === 'output+commitment')!.constraints;
+    expect(real).toBe(261);
+    expect(e.layers.find((l) => l.op === 'commitment')!.constraints).toBe(264);
+    expect(e.constraints).toBeGreaterThanOrEqual(m.constraints.total);
+    expect(e.publicSignals).toBe(m.constraints.publicSignals);
+  });
+
   it('bounds every operator fixture, and two linear layers in a row (rescaled between), as the quantizer builds them', async () => {
     const r = rand(3);
     const chained = makeOnnx({
