@@ -13,18 +13,18 @@ export interface ImportLimits {
   readonly maxOnnxBytes: number;
   /**
    * Most elements in any one tensor: an initializer, a Constant, or the
-   * graph's declared input and output. LeNet-5's largest is 48,000.
+   * graph's declared input and output. LeNet-5's largest is 30,720.
    * @defaultValue 1_048_576 (2^20)
    */
   readonly maxTensorElements: number;
   /**
    * Most weight elements in all initializers and Constants together. Every
-   * weight is a term of the generated circuit. LeNet-5 has 61,706.
+   * weight is a term of the generated circuit. LeNet-5 has 44,442.
    * @defaultValue 2_097_152 (2^21)
    */
   readonly maxWeightElements: number;
   /**
-   * Most graph nodes. LeNet-5 as PyTorch exports it has 12.
+   * Most graph nodes, Constant nodes included. LeNet-5 has 14 others.
    * @defaultValue 4096
    */
   readonly maxNodes: number;

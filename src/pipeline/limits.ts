@@ -6,9 +6,9 @@ import { ZkinferError } from '../errors.js';
  * What a service accepts to compile: the import limits (checked while the
  * ONNX file is read) and limits on the circuit it would become (checked on
  * its estimate, before a compile is queued). For scale: LeNet-5 on 28x28
- * inputs compiles to 126,580 constraints (estimate bound: 334,084), 286,120
- * terms and 3,456 elements in its largest tensor, in about 3 minutes of
- * circom and 8 minutes of setup on two cores.
+ * inputs compiles to 126,580 constraints (estimated bound: 301,940 with its
+ * 9-bit inputs), 286,120 terms and 3,456 elements in its largest tensor, in
+ * about 3 minutes of circom and 8 minutes of setup on two cores.
  */
 export interface ModelLimits extends ImportLimits {
   /**

@@ -46,7 +46,8 @@ export function runTask(req: InspectRequest): ModelSummary {
   const graph = importOnnx(req.onnx, limits);
   const samples = parseCalibration(req.calibration, graph.input.shape);
   const { system, ...q } = req.options;
-  const options = quantizeOptions(q);
+  // An option given as undefined means "not given", not "undefined bits".
+  const options = quantizeOptions(Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)));
   const inputBits = inputBitsFor(samples, options);
   const estimate = estimateCircuit(graph, { inputBits, visibility: options.visibility, system: system ?? 'groth16', maxTensorElements: limits.maxTensorElements });
   checkLimits(estimate, limits);

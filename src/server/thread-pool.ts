@@ -225,7 +225,10 @@ export class ThreadPool {
   private spawn(): void {
     const worker = new Worker(BOOT, {
       eval: true,
-      workerData: { tsx: this.tsx, entry: ENTRY },
+      // `mod`: ffjavascript's web-worker package takes any worker thread that
+      // loads it for one of its own and runs workerData.mod; an empty data URL
+      // gives it nothing to run instead of an error.
+      workerData: { tsx: this.tsx, entry: ENTRY, mod: 'data:,' },
       resourceLimits: this.options.resourceLimits,
     });
     this.counts.started++;
