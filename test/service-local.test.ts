@@ -30,13 +30,13 @@ describe('without Redis', () => {
       expect(s.queue.kind).toBe('local');
       expect(lines.join('\n')).toMatch(/Redis is not reachable at redis:\/\/127\.0\.0\.1:1 .*in-process queue/);
       for (let i = 0; i < 240; i++) {
-        if ((await call(`${s.url}/v1/models/${s.exampleModel}`, 'GET')).json.status === 'done') break;
+        if ((await call(`${s.url}/v1/models/${s.exampleModel}`, 'GET', undefined, s.apiKey)).json.status === 'done') break;
         await new Promise((r) => setTimeout(r, 250));
       }
       const input = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'digits_mlp', 'input.json'), 'utf8')).input;
       const r = await call(`${s.url}/v1/proofs`, 'POST', { model: s.exampleModel, input }, s.apiKey);
       expect(r.status).toBe(202);
-      const done = await waitProof(s.url, r.json.id);
+      const done = await waitProof(s.url, r.json.id, 60, s.apiKey);
       expect(done.status).toBe('done');
       const vk = await (await fetch(`${s.url}/v1/models/${s.exampleModel}/verification-key`)).text();
       expect((await verifyReceipt(done.receipt, vk)).valid).toBe(true);

@@ -58,7 +58,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
   const ints = [
     ['ZKINFER_RATE_LIMIT', 'rateLimitPerMinute'], ['ZKINFER_VERIFY_RATE_LIMIT', 'verifyRateLimitPerMinute'],
     ['ZKINFER_AUTH_FAILURE_LIMIT', 'authFailureLimit'], ['ZKINFER_AUTH_FAILURE_WINDOW', 'authFailureWindowSeconds'],
-    ['ZKINFER_WEBHOOK_TIMEOUT_MS', 'webhookTimeoutMs'],
+    ['ZKINFER_WEBHOOK_TIMEOUT_MS', 'webhookTimeoutMs'], ['ZKINFER_WEBHOOK_SWEEP_MS', 'webhookSweepMs'],
   ] as const;
   for (const [name, field] of ints) {
     const n = positiveInt(env, name);
