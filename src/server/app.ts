@@ -6,10 +6,12 @@ import type { ArtifactStore } from '../store/store.js';
 import { HASH_RE } from '../store/store.js';
 import { sha256 } from '../hash.js';
 import { QUEUE_PREFIX } from '../queue/jobs.js';
-import { importOnnx } from '../onnx/index.js';
-import { parseCalibration } from '../quantize/calibration.js';
-import { loadKey, verifyProof, verifyReceipt } from '../verify/index.js';
-import { flattenTensor, quantizeInput, parseCanonical, signalLayout, fromField, dequantize, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
+import { loadKey } from '../verify/index.js';
+import { flattenTensor, quantizeInput, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
+import { ThreadPool } from './thread-pool.js';
+import { inspectModel } from './inspect-task.js';
+import { verifyInPool, verifySignalsInPool } from './verify-task.js';
+import { VkeyCache, storeSource } from './vkey-cache.js';
 import { HttpError, errorHandler } from './http-error.js';
 import { Authenticator, keyId } from './auth.js';
 import { WindowCounter, rateLimit } from './rate-limit.js';
@@ -35,6 +37,8 @@ export interface AppDeps {
   resolveHost?: ResolveHost;
   /** Compiled models' verification keys. @defaultValue in Redis when there is one, else in memory */
   registry?: ModelRegistry;
+  /** Threads for model inspection and verification. @defaultValue a pool of config.apiThreads, closed by stop() */
+  pool?: ThreadPool;
 }
 
 type Handler = (req: Request, res: Response) => Promise<unknown>;
@@ -102,7 +106,11 @@ export function createApp(deps: AppDeps) {
   const registry = deps.registry ?? (redis ? new RedisRegistry(redis, prefix) : new MemoryRegistry());
   const pending = redis ? new RedisPendingWebhooks(redis, prefix) : new MemoryPendingWebhooks();
   const webhookPolicy: WebhookPolicy = { allow: new AllowList(config.webhookAllow), resolve: deps.resolveHost ?? systemResolver, timeoutMs: config.webhookTimeoutMs };
-  const vkeys = new Map<string, string>();
+  const ownPool = !deps.pool;
+  const pool = deps.pool ?? new ThreadPool({ size: config.apiThreads });
+  // Only texts that parse as verification keys, bounded by bytes: a hash naming
+  // a 200 MB proving key is refused by its size, unread.
+  const vkeys = new VkeyCache(storeSource(store));
 
   app.use((req, res, next) => {
     const t0 = performance.now();
@@ -112,15 +120,8 @@ export function createApp(deps: AppDeps) {
   });
 
   const vkeyText = async (hash: string): Promise<string | null> => {
-    let t = vkeys.get(hash);
-    if (!t) {
-      const b = await store.get(hash);
-      if (!b) return null;
-      t = b.toString('utf8');
-      if (vkeys.size >= 256) vkeys.clear();
-      vkeys.set(hash, t);
-    }
-    return t;
+    const r = await vkeys.lookup(hash);
+    return r.found ? r.text : null;
   };
   const requireVkey = async (hash: string): Promise<string> => {
     const t = await vkeyText(hash);
@@ -172,14 +173,10 @@ export function createApp(deps: AppDeps) {
     const owner = res.locals.keyId as string;
     const body = parse(modelUpload, req.body);
     const onnx = Buffer.from(body.onnx, 'base64');
-    // Refuse unsupported or malformed models before any work is queued.
-    const graph = importOnnx(onnx);
-    try {
-      parseCalibration(body.calibration, graph.input.shape);
-    } catch (e) {
-      if (isZkinferError(e)) throw new HttpError(400, e.code, e.message);
-      throw e;
-    }
+    // Refuse unsupported, malformed or oversized models before any work is
+    // queued: import, calibration shape and circuit estimate run on a thread,
+    // bounded in time and memory, never on the event loop.
+    const inspected = await inspectModel(pool, onnx, body.calibration, body.options, config.modelLimits);
     const onnxHash = await store.put(onnx);
     // The strict schema left nothing but the samples, now checked against the input shape.
     const calHash = await store.put(Buffer.from(JSON.stringify(body.calibration)));
@@ -193,7 +190,7 @@ export function createApp(deps: AppDeps) {
     const stale = existing?.result ? !(await store.has(existing.result.artifacts.vkey)) : false;
     if (stale || existing?.status === 'failed') await queue.removeCompile(modelId);
     if (!existing || stale || existing.status === 'failed') {
-      await queue.addCompile({ modelId, name: body.name ?? graph.output.name, onnx: onnxHash, calibration: calHash, options: body.options, owner, visibility: body.visibility });
+      await queue.addCompile({ modelId, name: body.name ?? inspected.output.name, onnx: onnxHash, calibration: calHash, options: body.options, owner, visibility: body.visibility });
     }
     log('model accepted', { modelId, keyId: owner, visibility: body.visibility });
     const v = await queue.getCompile(modelId);
@@ -309,26 +306,20 @@ export function createApp(deps: AppDeps) {
         system: known?.system ?? vk.protocol,
         ceremony: known?.ceremony ?? null,
       };
-      const v = await verifyReceipt(body.receipt, text);
-      res.json(v.valid ? { valid: true, checked: v.checked, keySource, against } : { valid: false, reason: v.reason, keySource, against });
+      const v = await verifyInPool(pool, body.receipt, text);
+      res.json(v.valid
+        ? { valid: true, checked: v.checked, inputQuantized: v.inputQuantized, commitment: v.commitment, keySource, against }
+        : { valid: false, reason: v.reason, keySource, against });
       return;
     }
     // Verification is open to anyone holding a proof: no ownership check here.
     const id = body.model;
     const m = await readyModel(id, 'any');
     const text = await requireVkey(m.artifacts.vkey);
-    const { vk } = await loadKey(text);
-    const io = vk[VKEY_IO_FIELD];
-    const layout = signalLayout(io);
-    const system = vk.protocol as ProofSystem;
+    const system = m.summary.system as ProofSystem;
     const against: Against = { model: id, onnxSha256: m.summary.onnxSha256, vkeySha256: m.artifacts.vkey, system, ceremony: m.summary.ceremony.kind };
-    const no = (reason: string) => void res.json({ valid: false, reason, keySource: 'registry', against });
-    const signals = body.publicSignals.map(parseCanonical);
-    if (signals.length !== layout.total) return no(`expected ${layout.total} public signals, got ${signals.length}`);
-    if (signals.some((s) => s === null)) return no('a public signal is not a canonical field element');
-    if (!(await verifyProof(system, m.artifacts.vkey, vk, signals as bigint[], body.proof))) return no(`the ${system} proof does not verify against this model`);
-    const outQ = (signals as bigint[]).slice(0, layout.outputs).map(fromField);
-    res.json({ valid: true, output: outQ.map((q) => dequantize(q, io.output.scale)), outputQuantized: outQ.map(String), keySource: 'registry', against });
+    const v = await verifySignalsInPool(pool, body.proof, body.publicSignals, text);
+    res.json({ ...v, keySource: 'registry', against });
   }));
 
   // Raw artifacts are the workers' business: the worker token only, never a client key.
@@ -420,6 +411,7 @@ export function createApp(deps: AppDeps) {
       clearInterval(sweep);
       await catchUp;
       await draining;
+      if (ownPool) await pool.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import type { ModelLimits } from '../pipeline/limits.js';
 
 export interface ServerConfig {
   /** @defaultValue 8080 */
@@ -54,6 +55,17 @@ export interface ServerConfig {
   readonly jsonBodyLimit: string;
   /** Longest long-poll a client may ask for, in seconds. @defaultValue 60 */
   readonly maxWaitSeconds: number;
+  /**
+   * Size limits an uploaded model must meet before a compile is queued (file
+   * bytes, weights, nodes, tensor elements, estimated constraints); unset ones
+   * take MODEL_LIMITS' defaults. @defaultValue {} (MODEL_LIMITS)
+   */
+  readonly modelLimits: Readonly<Partial<ModelLimits>>;
+  /**
+   * Worker threads for model inspection and proof verification, so neither
+   * runs on the event loop. @defaultValue 2
+   */
+  readonly apiThreads: number;
   /** Content-addressed artifact store. */
   readonly storeDir: string;
   readonly workDir: string;
@@ -76,6 +88,8 @@ export const SERVER_DEFAULTS: Readonly<ServerConfig> = Object.freeze({
   modelBodyLimit: '50mb',
   jsonBodyLimit: '1mb',
   maxWaitSeconds: 60,
+  modelLimits: Object.freeze({}),
+  apiThreads: 2,
   storeDir: path.join(os.homedir(), '.zkinfer', 'store'),
   workDir: path.join(os.homedir(), '.zkinfer', 'work'),
 });

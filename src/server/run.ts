@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { Redis } from 'ioredis';
 import { createApp } from './app.js';
+import { limitsFromEnv } from '../pipeline/limits.js';
 import type { ResolveHost } from './webhook.js';
 import { serverConfig, type ServerConfig } from './config.js';
 import { connectRedis, connectionFromUrl, DEFAULT_REDIS_URL } from './redis.js';
@@ -59,11 +60,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     ['ZKINFER_RATE_LIMIT', 'rateLimitPerMinute'], ['ZKINFER_VERIFY_RATE_LIMIT', 'verifyRateLimitPerMinute'],
     ['ZKINFER_AUTH_FAILURE_LIMIT', 'authFailureLimit'], ['ZKINFER_AUTH_FAILURE_WINDOW', 'authFailureWindowSeconds'],
     ['ZKINFER_WEBHOOK_TIMEOUT_MS', 'webhookTimeoutMs'], ['ZKINFER_WEBHOOK_SWEEP_MS', 'webhookSweepMs'],
+    ['ZKINFER_API_THREADS', 'apiThreads'],
   ] as const;
   for (const [name, field] of ints) {
     const n = positiveInt(env, name);
     if (n !== undefined) out[field] = n;
   }
+  out.modelLimits = limitsFromEnv(env);
   if (env.ZKINFER_WEBHOOK_ALLOW) out.webhookAllow = env.ZKINFER_WEBHOOK_ALLOW.split(',').map((e) => e.trim()).filter(Boolean);
   const tp = env.ZKINFER_TRUST_PROXY;
   if (tp) out.trustProxy = tp === 'true' ? true : tp === 'false' ? false : tp;

@@ -1,5 +1,5 @@
 import { loadKey, verifyProof, verifyReceipt, type VerifyResult } from '../verify/index.js';
-import { dequantize, fromField, parseCanonical, signalLayout, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
+import { decodeSignals, dequantize, fromField, parseCanonical, signalLayout, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
 import type { ThreadPool } from './thread-pool.js';
 
 /**
@@ -15,6 +15,10 @@ export interface SignalsVerifyResult {
   /** The proven outputs, as floats and as quantized integers (decimal). */
   readonly output?: number[];
   readonly outputQuantized?: string[];
+  /** The proven quantized inputs (public visibility), or null. */
+  readonly inputQuantized?: string[] | null;
+  /** The proven input commitment (hashed visibility), or null. */
+  readonly commitment?: string | null;
 }
 
 export type VerifyRequest =
@@ -33,7 +37,9 @@ async function verifySignals(proof: unknown, publicSignals: readonly string[], v
     return { valid: false, reason: `the ${system} proof does not verify against this model` };
   }
   const outQ = (signals as bigint[]).slice(0, layout.outputs).map(fromField);
-  return { valid: true, output: outQ.map((q) => dequantize(q, io.output.scale)), outputQuantized: outQ.map(String) };
+  // What the proof is for: the outputs and the input (or its commitment) it binds.
+  const { inputQuantized, commitment } = decodeSignals(io, signals as bigint[]);
+  return { valid: true, output: outQ.map((q) => dequantize(q, io.output.scale)), outputQuantized: outQ.map(String), inputQuantized, commitment };
 }
 
 /** Runs in a pool thread. */
