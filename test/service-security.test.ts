@@ -45,7 +45,10 @@ const DNS: Record<string, string[]> = {
   'metadata.google.internal': ['169.254.169.254'],
   localhost: ['127.0.0.1', '::1'],
 };
+// A name that answers a global address first and loopback afterwards (DNS rebinding).
+let rebindLookups = 0;
 const resolveHost: ResolveHost = async (h) => {
+  if (h === 'rebind.test') return [{ address: rebindLookups++ === 0 ? '93.184.216.34' : '127.0.0.1', family: 4 }];
   const a = DNS[h];
   if (!a) throw new Error(`getaddrinfo ENOTFOUND ${h}`);
   return a.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
@@ -122,6 +125,9 @@ describe('only keys this service compiled are vouched for', () => {
     expect((await fetch(`${svc.url}/v1/keys/${hash}`)).status).toBe(404);
     // The caller may bring the key; the answer says whose key it was.
     const own = await call(`${svc.url}/v1/verify`, 'POST', { receipt: foreignReceipt, verificationKey: foreignVkey.toString('utf8') }, null);
+    const junk = await call(`${svc.url}/v1/verify`, 'POST', { receipt: foreignReceipt, verificationKey: '{"protocol": 1}' }, null);
+    expect(junk.status).toBe(400);
+    expect(junk.json.error.message).toMatch(/^verificationKey: /);
     expect(own.json).toMatchObject({ valid: true, keySource: 'caller', against: { model: null, vkeySha256: hash, onnxSha256: foreignReceipt.model.onnxSha256, system: 'groth16', ceremony: null } });
   });
 
@@ -211,6 +217,16 @@ describe('webhooks go to global addresses only', () => {
     expect(hook.hits[0].body).toMatchObject({ id: r.json.id, status: 'done' });
   });
 
+  it('the name is resolved and checked again at send time', async () => {
+    const r = await prove(`http://rebind.test:${hook.port}/rebound`);
+    expect(r.status).toBe(202);
+    await waitProof(svc.url, r.json.id);
+    await until(() => rebindLookups > 1);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(rebindLookups).toBe(2);
+    expect(hook.hits.map((h) => h.body.id)).not.toContain(r.json.id);
+  });
+
   it('a redirect is not followed', async () => {
     const r = await prove(`http://hooks.test:${redirector.port}/hook`);
     await waitProof(svc.url, r.json.id);
@@ -254,11 +270,15 @@ describe('smaller holes', () => {
     }
   });
 
-  it('per-key limits, a per-IP limit on /v1/verify, and 429 after repeated failed authentications', async () => {
+  it('no worker token, no artifact routes; per-key limits, a per-IP limit on /v1/verify, and 429 after repeated failed authentications', async () => {
     const limited = await startService('sec-limits', 0, {
-      config: { apiKeys: [API_KEY, KEY_B], keyRateLimits: { [KEY_B]: 2 }, rateLimitPerMinute: 50, verifyRateLimitPerMinute: 3, authFailureLimit: 4 },
+      config: { apiKeys: [API_KEY, KEY_B], workerToken: null, keyRateLimits: { [KEY_B]: 2 }, rateLimitPerMinute: 50, verifyRateLimitPerMinute: 3, authFailureLimit: 4 },
     });
     try {
+      // Without a worker token the artifact routes are off.
+      const art = await fetch(`${limited.url}/v1/artifacts/${sha256(foreignVkey)}`, { method: 'PUT', body: new Uint8Array(foreignVkey), headers: { authorization: `Bearer ${API_KEY}` } });
+      expect(art.status).toBe(403);
+      expect((await art.json()).error.message).toMatch(/artifact routes are off/);
       const post = (key: string | null) => call(`${limited.url}/v1/proofs`, 'POST', { model: '0'.repeat(32), input: [[0]] }, key);
       const b: number[] = [];
       for (let i = 0; i < 3; i++) b.push((await post(KEY_B)).status);

@@ -18,6 +18,7 @@ import { WindowCounter, rateLimit } from './rate-limit.js';
 import { AllowList } from './address.js';
 import { resolveWebhook, postWebhook, systemResolver, WebhookRefused, RedisPendingWebhooks, MemoryPendingWebhooks, type ResolveHost, type WebhookPolicy } from './webhook.js';
 import { RedisRegistry, MemoryRegistry, type ModelRegistry, type RegisteredModel } from '../store/registry.js';
+import { RedisModelIndex, MemoryModelIndex } from '../store/model-index.js';
 import { Metrics } from './metrics.js';
 import { modelUpload, proofRequest, verifyRequest, describe } from './schemas.js';
 import { OPENAPI } from './openapi.js';
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps) {
   const perKey = rateLimit(counter, 'key', (_req, res) => res.locals.keyId as string, (_req, res) => keyLimits.get(res.locals.keyId as string) ?? config.rateLimitPerMinute);
   const auth = [authn.client(), perKey];
   const registry = deps.registry ?? (redis ? new RedisRegistry(redis, prefix) : new MemoryRegistry());
+  const index = redis ? new RedisModelIndex(redis, prefix) : new MemoryModelIndex();
   const pending = redis ? new RedisPendingWebhooks(redis, prefix) : new MemoryPendingWebhooks();
   const webhookPolicy: WebhookPolicy = { allow: new AllowList(config.webhookAllow), resolve: deps.resolveHost ?? systemResolver, timeoutMs: config.webhookTimeoutMs };
   const ownPool = !deps.pool;
@@ -192,6 +194,7 @@ export function createApp(deps: AppDeps) {
     if (!existing || stale || existing.status === 'failed') {
       await queue.addCompile({ modelId, name: body.name ?? inspected.output.name, onnx: onnxHash, calibration: calHash, options: body.options, owner, visibility: body.visibility });
     }
+    await index.add(owner, modelId, body.visibility);
     log('model accepted', { modelId, keyId: owner, visibility: body.visibility });
     const v = await queue.getCompile(modelId);
     res.status(202).location(`/v1/models/${modelId}`).json({ id: modelId, status: v?.status ?? 'queued' });
@@ -199,7 +202,12 @@ export function createApp(deps: AppDeps) {
 
   app.get('/v1/models', ...auth, route(async (_req, res) => {
     const key = res.locals.keyId as string;
-    res.json({ models: (await queue.listCompiles(1000)).filter((v) => mayUse(v, key)).map(modelView) });
+    // The index has every model this key may use; the newest records add those older than the index.
+    const byId = new Map<string, CompileView>();
+    for (const v of await queue.listCompiles(1000)) if (mayUse(v, key)) byId.set(v.id, v);
+    const missing = (await index.visibleTo(key)).filter((id) => !byId.has(id));
+    for (const v of await Promise.all(missing.map((id) => queue.getCompile(id)))) if (v && mayUse(v, key)) byId.set(v.id, v);
+    res.json({ models: [...byId.values()].sort((a, b) => b.createdAt - a.createdAt).map(modelView) });
   }));
 
   app.get('/v1/models/:id', authn.optionalClient(), route(async (req, res) => {
