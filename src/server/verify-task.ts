@@ -1,5 +1,7 @@
 import { loadKey, verifyProof, verifyReceipt, type VerifyResult } from '../verify/index.js';
 import { decodeSignals, dequantize, fromField, parseCanonical, signalLayout, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
+import { isMainThread } from 'node:worker_threads';
+import { buildBn128 } from 'ffjavascript';
 import type { ThreadPool } from './thread-pool.js';
 
 /**
@@ -42,8 +44,19 @@ async function verifySignals(proof: unknown, publicSignals: readonly string[], v
   return { valid: true, output: outQ.map((q) => dequantize(q, io.output.scale)), outputQuantized: outQ.map(String), inputQuantized, commitment };
 }
 
+/**
+ * snarkjs' PLONK and FFLONK verifiers take the curve on globalThis, building
+ * one with worker threads of its own if there is none: from a pool thread
+ * those cannot start. A single-threaded curve there serves them instead.
+ */
+async function singleThreadCurve(): Promise<void> {
+  const g = globalThis as { curve_bn128?: unknown };
+  if (!isMainThread && !g.curve_bn128) g.curve_bn128 = await buildBn128(true);
+}
+
 /** Runs in a pool thread. */
 export async function runTask(req: VerifyRequest): Promise<VerifyResult | SignalsVerifyResult> {
+  await singleThreadCurve();
   switch (req.kind) {
     case 'receipt': return verifyReceipt(req.receipt, req.vkeyText);
     case 'signals': return verifySignals(req.proof, req.publicSignals, req.vkeyText);
