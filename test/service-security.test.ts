@@ -141,6 +141,15 @@ describe('only keys this service compiled are vouched for', () => {
     expect((await fetch(`${svc.url}/v1/keys/${m.json.keys.vkeySha256}`)).status).toBe(200);
     const s = await call(`${svc.url}/v1/verify`, 'POST', { proof: done.receipt.proof, publicSignals: done.receipt.publicSignals, model: privateA }, null);
     expect(s.json).toMatchObject({ valid: true, against });
+    // The proven input comes back with the outputs: a consumer checks it is the input it meant.
+    expect(s.json.inputQuantized).toEqual(done.receipt.inputQuantized);
+    expect(v.json.inputQuantized).toEqual(done.receipt.inputQuantized);
+    // The build's trust level is reported, and said to be unchecked by verification.
+    expect(m.json.manifest.trust.level).toBe('development');
+    for (const r of [v.json, s.json]) {
+      expect(r.against.recordedTrust).toMatchObject({ level: 'development', checked: false });
+      expect(r.against.recordedTrust.note).toMatch(/zkinfer audit/);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ArtifactStore } from '../store/store.js';
 import type { CompileJobData, CompileResult } from '../queue/jobs.js';
-import { buildModel } from '../pipeline/index.js';
+import { buildModel, recordedTrust } from '../pipeline/index.js';
 import { storeBuild } from './materialize.js';
 import { ZkinferError } from '../errors.js';
 
@@ -40,6 +40,7 @@ async function compile(data: CompileJobData, store: ArtifactStore, workDir: stri
       constraints: { total: m.constraints.total, layers: m.constraints.layers.map((l) => ({ op: l.op, node: l.node, constraints: l.constraints })) },
       scales: m.scales,
       ceremony: { kind: m.ceremony.kind, power: m.ceremony.power, note: m.ceremony.note },
+      trust: recordedTrust(m),
       io: { inputShape: m.io.input.shape, outputShape: m.io.output.shape, visibility: m.io.visibility, inputRange: m.inputRange.accepted },
     },
   };

@@ -1,3 +1,4 @@
+import type { TrustVerdict } from '../pipeline/trust.js';
 import type { QuantizeOptions } from '../quantize/config.js';
 import type { ProofSystem, Receipt } from '../receipt/receipt.js';
 
@@ -36,6 +37,8 @@ export interface ModelSummary {
   constraints: { total: number; layers: readonly { op: string; node: string; constraints: number }[] };
   scales: readonly { tensor: string; role: string; scale: number; reason: string }[];
   ceremony: { kind: string; power: number; note: string };
+  /** Who could forge proofs for this key, as judged when it was built (only `zkinfer audit` checks it). */
+  trust?: TrustVerdict;
   io: { inputShape: readonly number[]; outputShape: readonly number[]; visibility: string; inputRange: readonly [number, number] };
 }
 

@@ -5,7 +5,7 @@ import type { JobQueue, ProveView, CompileView } from '../queue/job-queue.js';
 import type { ArtifactStore } from '../store/store.js';
 import { HASH_RE } from '../store/store.js';
 import { sha256 } from '../hash.js';
-import { QUEUE_PREFIX } from '../queue/jobs.js';
+import { QUEUE_PREFIX, type ModelSummary } from '../queue/jobs.js';
 import { loadKey } from '../verify/index.js';
 import { flattenTensor, quantizeInput, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
 import { ThreadPool } from './thread-pool.js';
@@ -86,7 +86,15 @@ interface Against {
   vkeySha256: string;
   system: string | null;
   ceremony: string | null;
+  /** The trust level the build recorded; verification does not check it, `zkinfer audit` does. */
+  recordedTrust?: { level: string; canForge: string; checked: false; note: string };
 }
+
+const TRUST_NOTE = 'recorded by the build, not checked by this verification: run zkinfer audit on the build with the ONNX file to check it';
+const trustOf = (summary: ModelSummary | undefined): Pick<Against, 'recordedTrust'> => {
+  const t = summary?.trust;
+  return t ? { recordedTrust: { level: t.level, canForge: t.canForge, checked: false, note: TRUST_NOTE } } : {};
+};
 
 /** The HTTP API. Everything from outside (queue, store, Redis, DNS) is injected. */
 export function createApp(deps: AppDeps) {
@@ -313,6 +321,7 @@ export function createApp(deps: AppDeps) {
         vkeySha256: sha,
         system: known?.system ?? vk.protocol,
         ceremony: known?.ceremony ?? null,
+        ...(known ? trustOf((await queue.getCompile(known.modelId))?.result?.summary) : {}),
       };
       const v = await verifyInPool(pool, body.receipt, text);
       res.json(v.valid
@@ -325,7 +334,7 @@ export function createApp(deps: AppDeps) {
     const m = await readyModel(id, 'any');
     const text = await requireVkey(m.artifacts.vkey);
     const system = m.summary.system as ProofSystem;
-    const against: Against = { model: id, onnxSha256: m.summary.onnxSha256, vkeySha256: m.artifacts.vkey, system, ceremony: m.summary.ceremony.kind };
+    const against: Against = { model: id, onnxSha256: m.summary.onnxSha256, vkeySha256: m.artifacts.vkey, system, ceremony: m.summary.ceremony.kind, ...trustOf(m.summary) };
     const v = await verifySignalsInPool(pool, body.proof, body.publicSignals, text);
     res.json({ ...v, keySource: 'registry', against });
   }));
