@@ -8,6 +8,7 @@ import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 import { makeOnnx, rand, tinyMlp } from './helpers/onnx-builder.js';
 import { OP_FIXTURES, samplesFor } from './helpers/op-fixtures.js';
 import { POOL_TEST_TASK, type PoolTestPayload } from './helpers/pool-tasks.js';
+import { bigGemm, padBomb, withTensor } from './helpers/hostile-onnx.js';
 import { IMPORT_LIMITS, importOnnx, type Graph } from '../src/onnx/index.js';
 import { estimateCircuit, inputBitsFor, checkLimits, limitsFromEnv, MODEL_LIMITS, type Manifest } from '../src/pipeline/index.js';
 import { calibrate, parseCalibration, quantize, quantizeOptions, layerCostOf } from '../src/quantize/index.js';
@@ -35,38 +36,6 @@ async function caught(f: () => unknown): Promise<ZkinferError & Record<string, u
   throw new Error('expected an error');
 }
 
-/** A Relu model over input [N, n] whose one initializer is given raw, as a hostile file would carry it. */
-function withTensor(t: onnxProto.onnx.ITensorProto, n = 4): Uint8Array {
-  const vi = (name: string, dims: Array<number | string>) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } });
-  return onnx.ModelProto.encode(onnx.ModelProto.create({
-    irVersion: 7,
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: { name: 'g', node: [{ opType: 'Relu', name: 'r', input: ['x'], output: ['y'] }], input: [vi('x', ['N', n])], output: [vi('y', ['N', n])], initializer: [t] },
-  })).finish();
-}
-
-/** Input [N, 4] padded to [N, 4_194_304], then ReLU: a file of about 150 bytes. */
-function padBomb(declaredOut = 4): Uint8Array {
-  return makeOnnx({
-    input: { name: 'x', shape: ['N', 4] },
-    output: { name: 'y', shape: ['N', declaredOut] },
-    nodes: [
-      { op: 'Constant', name: '/Pads', inputs: [], outputs: ['p'], attrs: { value: { dims: [4], data: [0, 0, 0, 4_194_300], int64: true } } },
-      { op: 'Pad', name: '/Pad', inputs: ['x', 'p'], outputs: ['h'] },
-      { op: 'Relu', name: '/Relu', inputs: ['h'], outputs: ['y'] },
-    ],
-  });
-}
-
-/** Gemm [1, n] x [n, n] with real weights: 16.8 MB at n = 2048. */
-function bigGemm(n: number): Uint8Array {
-  return makeOnnx({
-    input: { name: 'x', shape: ['N', n] },
-    output: { name: 'y', shape: ['N', n] },
-    initializers: [{ name: 'W', dims: [n, n], data: new Array(n * n).fill(0.01) }],
-    nodes: [{ op: 'Gemm', name: '/Gemm', inputs: ['x', 'W'], outputs: ['y'] }],
-  });
-}
 
 describe('ONNX import: declared sizes against the data and the limits', () => {
   it('a 70000 x 70000 weight with no data is malformed, named, and nothing is allocated for it', async () => {

@@ -5,6 +5,7 @@ import { Job, Queue } from 'bullmq';
 import { startService, call, uploadModel, waitProof, API_KEY, WORKER_TOKEN, REDIS_URL, type TestService } from './helpers/service.js';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 import { tinyMlp, tinySamples } from './helpers/onnx-builder.js';
+import { bigGemm, padBomb, withTensor } from './helpers/hostile-onnx.js';
 import { ModelProver } from '../src/prove/index.js';
 import { buildPath } from '../src/paths.js';
 import { releaseCurve } from '../src/curve.js';
@@ -267,6 +268,28 @@ describe('webhooks go to global addresses only', () => {
     await svc.startApi();
     await until(() => hook.hits.length > before);
     expect(hook.hits.slice(before).map((h) => h.body.id)).toEqual([r.json.id]);
+  });
+});
+
+describe('work bounded before it starts', () => {
+  it('tiny files declaring huge tensors or circuits are refused at upload, naming the limit, and nothing is queued', async () => {
+    const upload = (bytes: Uint8Array, calibration: unknown) => call(`${svc.url}/v1/models`, 'POST', { onnx: Buffer.from(bytes).toString('base64'), calibration });
+    const before = (await call(`${svc.url}/v1/models`, 'GET')).json.models.length;
+    // About 150 bytes that pad to 4,194,304 elements: once a 199 MB circuit source.
+    const pad = await upload(padBomb(), [[0.1, 0.2, 0.3, 0.4]]);
+    expect(pad.status).toBe(422);
+    expect(pad.json.error.code).toBe('CIRCUIT_TOO_LARGE');
+    expect(pad.json.error.message).toMatch(/Pad node "\/Pad".*4,194,304.*maxTensorElements/);
+    // A 70000 x 70000 weight with no data: once a RangeError and a 500.
+    const empty = await upload(withTensor({ name: 'W', dims: [70000, 70000], dataType: 1 }), [[0.1, 0.2, 0.3, 0.4]]);
+    expect(empty.status).toBe(400);
+    expect(empty.json.error).toEqual({ code: 'ONNX_MALFORMED', message: 'tensor "W" declares dims [70000,70000] (4900000000 elements) but holds no data' });
+    // A 16.8 MB Gemm 2048 x 2048: once minutes of compiling.
+    const gemm = await upload(bigGemm(2048), [new Array(2048).fill(0.5)]);
+    expect(gemm.status).toBe(413);
+    expect(gemm.json.error.code).toBe('ONNX_TOO_LARGE');
+    expect(gemm.json.error.message).toMatch(/maxTensorElements/);
+    expect((await call(`${svc.url}/v1/models`, 'GET')).json.models.length).toBe(before);
   });
 });
 
