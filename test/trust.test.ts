@@ -292,4 +292,14 @@ describe('private calibration', () => {
     res = await runCli(['audit', out, '--model', onnxFile, '--data', cal, '--min-agreement', '2']);
     expect(res.code).toBe(2);
   });
+
+  it('kept samples changed after the build fail the samples check', async () => {
+    const d = copyBuild(tiny, 'samples-edited');
+    const kept = loadJson(buildPath(d, 'calibrationSamples'));
+    kept.pop();
+    write(buildPath(d, 'calibrationSamples'), `${JSON.stringify(kept)}\n`);
+    const r = await auditBuild(d, onnx);
+    expect(notPassing(r)).toEqual(['samples']);
+    expect(r.checks.find((c) => c.name === 'samples')!.detail).toMatch(/calibration-samples.json has sha256 .*: it was changed after the build/);
+  });
 });
