@@ -38,8 +38,10 @@ export interface AppDeps {
   resolveHost?: ResolveHost;
   /** Compiled models' verification keys. @defaultValue in Redis when there is one, else in memory */
   registry?: ModelRegistry;
-  /** Threads for model inspection and verification. @defaultValue a pool of config.apiThreads, closed by stop() */
-  pool?: ThreadPool;
+  /** Threads for model inspection. @defaultValue a pool of config.apiThreads with heap caps, closed by stop() */
+  inspectPool?: ThreadPool;
+  /** Threads for proof verification. @defaultValue a pool of config.apiThreads, closed by stop() */
+  verifyPool?: ThreadPool;
 }
 
 type Handler = (req: Request, res: Response) => Promise<unknown>;
@@ -116,8 +118,12 @@ export function createApp(deps: AppDeps) {
   const index = redis ? new RedisModelIndex(redis, prefix) : new MemoryModelIndex();
   const pending = redis ? new RedisPendingWebhooks(redis, prefix) : new MemoryPendingWebhooks();
   const webhookPolicy: WebhookPolicy = { allow: new AllowList(config.webhookAllow), resolve: deps.resolveHost ?? systemResolver, timeoutMs: config.webhookTimeoutMs };
-  const ownPool = !deps.pool;
-  const pool = deps.pool ?? new ThreadPool({ size: config.apiThreads });
+  const inspectPool = deps.inspectPool ?? new ThreadPool({ size: config.apiThreads });
+  // No V8 heap caps here: Node 20 corrupts its own heap terminating a capped
+  // thread that has run WebAssembly (the curve code), and verification's
+  // memory is bounded by the key cache and the body limit anyway.
+  const verifyPool = deps.verifyPool ?? new ThreadPool({ size: config.apiThreads, resourceLimits: {} });
+  const ownPools = [deps.inspectPool ? null : inspectPool, deps.verifyPool ? null : verifyPool].filter((p) => p !== null);
   // Only texts that parse as verification keys, bounded by bytes: a hash naming
   // a 200 MB proving key is refused by its size, unread.
   const vkeys = new VkeyCache(storeSource(store));
@@ -186,7 +192,7 @@ export function createApp(deps: AppDeps) {
     // Refuse unsupported, malformed or oversized models before any work is
     // queued: import, calibration shape and circuit estimate run on a thread,
     // bounded in time and memory, never on the event loop.
-    const inspected = await inspectModel(pool, onnx, body.calibration, body.options, config.modelLimits);
+    const inspected = await inspectModel(inspectPool, onnx, body.calibration, body.options, config.modelLimits);
     const onnxHash = await store.put(onnx);
     // The strict schema left nothing but the samples, now checked against the input shape.
     const calHash = await store.put(Buffer.from(JSON.stringify(body.calibration)));
@@ -323,7 +329,7 @@ export function createApp(deps: AppDeps) {
         ceremony: known?.ceremony ?? null,
         ...(known ? trustOf((await queue.getCompile(known.modelId))?.result?.summary) : {}),
       };
-      const v = await verifyInPool(pool, body.receipt, text);
+      const v = await verifyInPool(verifyPool, body.receipt, text);
       res.json(v.valid
         ? { valid: true, checked: v.checked, inputQuantized: v.inputQuantized, commitment: v.commitment, keySource, against }
         : { valid: false, reason: v.reason, keySource, against });
@@ -335,7 +341,7 @@ export function createApp(deps: AppDeps) {
     const text = await requireVkey(m.artifacts.vkey);
     const system = m.summary.system as ProofSystem;
     const against: Against = { model: id, onnxSha256: m.summary.onnxSha256, vkeySha256: m.artifacts.vkey, system, ceremony: m.summary.ceremony.kind, ...trustOf(m.summary) };
-    const v = await verifySignalsInPool(pool, body.proof, body.publicSignals, text);
+    const v = await verifySignalsInPool(verifyPool, body.proof, body.publicSignals, text);
     res.json({ ...v, keySource: 'registry', against });
   }));
 
@@ -428,7 +434,7 @@ export function createApp(deps: AppDeps) {
       clearInterval(sweep);
       await catchUp;
       await draining;
-      if (ownPool) await pool.close();
+      await Promise.all(ownPools.map((p) => p.close()));
     },
   };
 }
