@@ -276,7 +276,7 @@ export function randomCase(seed: number): FuzzCase {
   // would give 144 x 144 terms, so the bottleneck is rescaled into signals.
   const wide = !image && chance(0.1);
   const inputShape = image ? [1, int(1, 2), int(4, 6), int(4, 6)] : [1, wide ? 144 : int(3, 8)];
-  const range: [number, number] = chance(0.5) ? [0, 1] : [-1, 1];
+  const range = pick<[number, number]>([[0, 1], [0, 1], [-1, 1], [-1, 1], [0.25, 3], [-2, -0.5]]);
   let x: T = { name: 'x', shape: inputShape, nonneg: range[0] >= 0 };
   if (wide) x = matmulAdd(matmulAdd(x, 2, false), 144, false);
   const steps = int(2, 5);
