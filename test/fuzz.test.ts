@@ -21,7 +21,7 @@ import { rand } from './helpers/onnx-builder.js';
  * ZKINFER_FUZZ_SEED replays a run; ZKINFER_FUZZ_CASES sets its size.
  */
 const SEED = process.env.ZKINFER_FUZZ_SEED ? Number(process.env.ZKINFER_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const CASES = Number(process.env.ZKINFER_FUZZ_CASES ?? 24);
+const CASES = Number(process.env.ZKINFER_FUZZ_CASES ?? 18);
 const INPUTS = 8;
 const CALIBRATION = 8;
 console.log(`fuzz: seed ${SEED} (ZKINFER_FUZZ_SEED=${SEED} replays it), ${CASES} graphs`);
