@@ -343,6 +343,18 @@ export const FUZZ_REGRESSIONS: readonly FuzzCase[] = [
       { op: 'BatchNormalization', inputs: ['h', 'g', 'b', 'm', 'v'], outputs: ['y'] },
     ],
   }, [-1, 1], [10, 10]),
+  // A MaxPool over accumulators just under 2^49: their difference needed a
+  // 51-bit comparison and the model was refused.
+  fixedCase('max-pool of accumulators near the exact limit', {
+    input: { name: 'x', shape: [1, 1, 4, 4] }, output: { name: 'y', shape: [1, 1, 2, 2] },
+    initializers: [0, 1, 2].map((i) => ({ name: `W${i}`, dims: [1, 1, 1, 1], data: [0.65] })),
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'Conv', inputs: ['c0', 'W1'], outputs: ['c1'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'Conv', inputs: ['c1', 'W2'], outputs: ['c2'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'MaxPool', inputs: ['c2'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+    ],
+  }, [-1, 1], [13, 13]),
   // A ReLU layer dead over the whole range beside a live one.
   fixedCase('a layer of dead units', {
     input: { name: 'x', shape: [1, 3] }, output: { name: 'y', shape: [1, 2] },
