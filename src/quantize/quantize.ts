@@ -415,8 +415,9 @@ class Quantizer {
   private maxPool(node: GraphNode): ActValue {
     let v = this.values.get(node.inputs[0]);
     if (!v || v.kind !== 'act') throw new ZkinferError('ONNX_UNSUPPORTED', `MaxPool node "${node.name}" needs a computed input`);
-    // Comparisons of accumulators near the exact limit would overflow it: rescale them first.
-    if (v.raw && this.tooWide(v.forms)) v = this.materialize(node.name, node.inputs[0], v, v.relu);
+    // A comparison takes the difference of two accumulators, one bit wider than
+    // either: near the exact limit, rescale them first.
+    if (v.raw && this.tooWide(v.forms, MAX_BITS - 2)) v = this.materialize(node.name, node.inputs[0], v, v.relu);
     const win = window2d(node, v.shape);
     const [, C, H, W] = v.shape;
     const offset = this.lo.length;
@@ -439,9 +440,9 @@ class Quantizer {
     return v.relu ? this.materialize(node.name, node.outputs[0], pooled, true) : pooled;
   }
 
-  /** Some form's magnitude leaves no headroom for exact composition (half the exact limit). */
-  private tooWide(forms: readonly Form[]): boolean {
-    return forms.some((f) => formBounds(f, this.lo, this.hi).abs >= 2 ** (MAX_BITS - 1));
+  /** Some form's magnitude leaves no headroom for exact composition (by default half the exact limit). */
+  private tooWide(forms: readonly Form[], bits = MAX_BITS - 1): boolean {
+    return forms.some((f) => formBounds(f, this.lo, this.hi).abs >= 2 ** bits);
   }
 
   /**

@@ -29,11 +29,18 @@ import type { Program } from '../../src/quantize/index.js';
  * Scales follow the program: s_x + ws after a linear map, a materialized
  * layer's scale after a rescale or ReLU, the larger scale after Add/Concat.
  * The tracked output scale must equal the program's, which checks the
- * bookkeeping itself.
+ * bookkeeping itself. A final Softmax (1-Lipschitz) or ArgMax is judged on
+ * the logits' bound: an ArgMax may pick another index only where the float
+ * logits are within twice the bound of each other.
  */
 export interface Bound {
   readonly error: number;
   readonly scale: number;
+  /**
+   * The graph ends in Softmax or ArgMax: the program's output is (the index
+   * of) the logits, tensor `tensor`, within `error` of onnxruntime's.
+   */
+  readonly head?: { readonly op: 'Softmax' | 'ArgMax'; readonly tensor: string };
 }
 
 interface St { e: number; s: number }
@@ -110,6 +117,7 @@ export function outputBound(graph: Graph, p: Program, floats: ReadonlyMap<string
     return { e, s: x.s + s };
   };
 
+  let head: Bound['head'];
   for (const n of graph.nodes) {
     const out = n.outputs[0];
     const [i0, i1] = n.inputs;
@@ -213,6 +221,14 @@ export function outputBound(graph: Graph, p: Program, floats: ReadonlyMap<string
         r = { e: Math.max(x.e, Number.isInteger(value * 2 ** x.s) ? 0 : 2 ** -(x.s + 1)), s: x.s };
         break;
       }
+      case 'Softmax':
+        head = { op: 'Softmax', tensor: i0 };
+        r = { ...get(i0, n) };
+        break;
+      case 'ArgMax':
+        head = { op: 'ArgMax', tensor: i0 };
+        r = { e: get(i0, n).e, s: 0 };
+        break;
       case 'Flatten':
       case 'Reshape':
       case 'Transpose':
@@ -230,9 +246,43 @@ export function outputBound(graph: Graph, p: Program, floats: ReadonlyMap<string
   const last = p.layers.find((m) => m.op === 'rescale' && m.node === graph.output.name && m.tensor === graph.output.name);
   if (last) o = { e: o.e + 2 ** -(last.scale + 1), s: last.scale };
   if (o.s !== p.io.output.scale) throw new Error(`bound: tracked output scale 2^-${o.s}, the program's is 2^-${p.io.output.scale}`);
-  return { error: o.e, scale: o.s };
+  return { error: o.e, scale: o.s, ...(head ? { head } : {}) };
 
   function count(t: string): number {
     return t === graph.input.name ? x.length : (floats.get(t)?.length ?? 1);
   }
+}
+
+/**
+ * Checks the integer program's output (as floats) against onnxruntime's
+ * within the bound; returns the largest error / bound (for the report).
+ */
+export function judge(graph: Graph, p: Program, floats: ReadonlyMap<string, Float64Array>, x: Float64Array, out: readonly number[]): number {
+  const want = floats.get(graph.output.name)!;
+  const bound = outputBound(graph, p, floats, x);
+  const slack = 1e-6 * (1 + maxAbs(want));
+  if (bound.head?.op === 'ArgMax') {
+    const logits = floats.get(bound.head.tensor)!;
+    const [i, j] = [out[0], want[0]];
+    if (i !== j && !(logits[j] - logits[i] <= 2 * bound.error + slack)) {
+      throw new Error(`ArgMax: the integer program picks ${i}, onnxruntime ${j}, whose logits differ by ${logits[j] - logits[i]}, more than twice the bound ${bound.error}`);
+    }
+    return 0;
+  }
+  let got = [...out];
+  if (bound.head?.op === 'Softmax') {
+    const m = Math.max(...got);
+    const e = got.map((v) => Math.exp(v - m));
+    const sum = e.reduce((a, b) => a + b, 0);
+    got = e.map((v) => v / sum);
+  }
+  let ratio = 0;
+  got.forEach((v, j) => {
+    const err = Math.abs(v - want[j]);
+    if (!(err <= bound.error + slack)) {
+      throw new Error(`output ${j}: integer program ${v}, onnxruntime ${want[j]}: error ${err} exceeds the bound ${bound.error}`);
+    }
+    ratio = Math.max(ratio, err / (bound.error + slack));
+  });
+  return ratio;
 }

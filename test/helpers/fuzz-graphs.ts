@@ -88,14 +88,20 @@ export function randomCase(seed: number): FuzzCase {
     const dil = !sameSize && kk > 1 && H >= 2 * kk + 1 && W >= 2 * kk + 1 && chance(0.2) ? 2 : 1;
     const pad = sameSize ? (kk - 1) / 2 : pick([0, 0, 1]);
     const span = (kk - 1) * dil + 1;
-    const outH = Math.floor((H + 2 * pad - span) / stride) + 1;
-    const outW = Math.floor((W + 2 * pad - span) / stride) + 1;
+    // Now and then asymmetric pads [top, left, bottom, right], or auto_pad SAME_UPPER.
+    const pads = !sameSize && chance(0.2) ? [int(0, 1), int(0, 1), int(0, 1), int(0, 1)] : [pad, pad, pad, pad];
+    const same = !sameSize && dil === 1 && chance(0.1);
+    let outH = Math.floor((H + pads[0] + pads[2] - span) / stride) + 1;
+    let outW = Math.floor((W + pads[1] + pads[3] - span) / stride) + 1;
+    if (same) [outH, outW] = [Math.ceil(H / stride), Math.ceil(W / stride)];
     const Cg = C / group;
     const { w, b } = weights(M, Cg * kk * kk, 1 / Math.sqrt(Cg * kk * kk) + 0.2, x.nonneg);
     const Wn = init([M, Cg, kk, kk], w.flat());
     const inputs = [x.name, Wn];
     if (chance(0.8)) inputs.push(init([M], b));
-    const attrs: NodeSpec['attrs'] = { kernel_shape: [kk, kk], strides: [stride, stride], pads: [pad, pad, pad, pad] };
+    const attrs: NodeSpec['attrs'] = { kernel_shape: [kk, kk], strides: [stride, stride] };
+    if (same) attrs.auto_pad = 'SAME_UPPER';
+    else attrs.pads = pads;
     if (dil > 1) attrs.dilations = [dil, dil];
     if (group > 1) attrs.group = group;
     return { name: node('Conv', inputs, attrs), shape: [1, M, outH, outW], nonneg: false };
@@ -133,18 +139,21 @@ export function randomCase(seed: number): FuzzCase {
     const [, C, H, W] = x.shape;
     const kk = int(2, Math.min(3, H, W));
     const stride = pick([1, 2]);
-    const pad = kk > 1 && chance(0.4) ? 1 : 0;
-    const outH = Math.floor((H + 2 * pad - kk) / stride) + 1;
-    const outW = Math.floor((W + 2 * pad - kk) / stride) + 1;
-    const attrs: NodeSpec['attrs'] = { kernel_shape: [kk, kk], strides: [stride, stride], pads: [pad, pad, pad, pad] };
+    const dil = op === 'MaxPool' && kk === 2 && H >= 4 && W >= 4 && chance(0.2) ? 2 : 1;
+    const pads = chance(0.4) ? [int(0, 1), int(0, 1), int(0, 1), int(0, 1)] : [0, 0, 0, 0];
+    const span = (kk - 1) * dil + 1;
+    const outH = Math.floor((H + pads[0] + pads[2] - span) / stride) + 1;
+    const outW = Math.floor((W + pads[1] + pads[3] - span) / stride) + 1;
+    const attrs: NodeSpec['attrs'] = { kernel_shape: [kk, kk], strides: [stride, stride], pads };
+    if (dil > 1) attrs.dilations = [dil, dil];
     if (op === 'AveragePool' && chance(0.5)) attrs.count_include_pad = 1;
     return { name: node(op, [x.name], attrs), shape: [1, C, outH, outW], nonneg: x.nonneg };
   };
 
   const pad = (x: T): T => {
     const r4 = x.shape.length === 4;
-    const p = x.shape.map((_, i) => (r4 ? (i >= 2 ? int(0, 1) : 0) : i === 1 ? int(0, 2) : 0));
-    const q = x.shape.map((_, i) => (r4 ? (i >= 2 ? int(0, 1) : 0) : i === 1 ? int(0, 2) : 0));
+    const p = x.shape.map((_, i) => (r4 ? (i >= 2 || (i === 1 && chance(0.2)) ? int(0, 1) : 0) : i === 1 ? int(0, 2) : 0));
+    const q = x.shape.map((_, i) => (r4 ? (i >= 2 || (i === 1 && chance(0.2)) ? int(0, 1) : 0) : i === 1 ? int(0, 2) : 0));
     const value = chance(0.5) ? 0 : f32(r() * 0.5);
     const name = node('Pad', [x.name, init([2 * x.shape.length], [...p, ...q], true), init([], [value])]);
     return { name, shape: x.shape.map((d, i) => d + p[i] + q[i]), nonneg: x.nonneg && value >= 0 };
@@ -186,7 +195,7 @@ export function randomCase(seed: number): FuzzCase {
     const small = H < 3 || W < 3;
     const choice = pick(small
       ? ['conv', 'relu', 'bn', 'mul', 'pad', 'flatten', 'gap', 'const']
-      : ['conv', 'conv', 'convbn', 'relu', 'maxpool', 'avgpool', 'bn', 'pad', 'add', 'concat', 'mul', 'flatten', 'gap', 'const', 'transpose']);
+      : ['conv', 'conv', 'convbn', 'relu', 'maxpool', 'avgpool', 'bn', 'pad', 'add', 'concat', 'mul', 'flatten', 'gap', 'const', 'transpose', 'addgap']);
     switch (choice) {
       case 'conv': return conv(x);
       case 'convbn': return bn(conv(x));
@@ -206,8 +215,21 @@ export function randomCase(seed: number): FuzzCase {
         return { name: node(chance(0.8) ? 'Add' : 'Sub', [left.name, chance(0.5) ? node('Relu', [b.name]) : b.name]), shape: b.shape, nonneg: false };
       }
       case 'concat': {
+        if (chance(0.3)) {
+          // Along a spatial axis, against a padded copy.
+          const b = relu(x);
+          const axis = pick([2, 3]);
+          const shape = [...x.shape];
+          shape[axis] *= 2;
+          return { name: node('Concat', [b.name, x.name], { axis }), shape, nonneg: x.nonneg };
+        }
         const b = chance(0.5) ? conv(x, true) : relu(x);
         return { name: node('Concat', [x.name, b.name], { axis: 1 }), shape: [1, x.shape[1] + b.shape[1], H, W], nonneg: x.nonneg && b.nonneg };
+      }
+      case 'addgap': {
+        // A computed tensor broadcast over another (per-channel mean added back).
+        const g = node('GlobalAveragePool', [x.name]);
+        return { name: node(chance(0.7) ? 'Add' : 'Sub', chance(0.5) ? [x.name, g] : [g, x.name]), shape: x.shape, nonneg: false };
       }
       default: throw new Error(choice);
     }
@@ -254,7 +276,7 @@ export function randomCase(seed: number): FuzzCase {
   // would give 144 x 144 terms, so the bottleneck is rescaled into signals.
   const wide = !image && chance(0.1);
   const inputShape = image ? [1, int(1, 2), int(4, 6), int(4, 6)] : [1, wide ? 144 : int(3, 8)];
-  const range: [number, number] = chance(0.5) ? [0, 1] : [-1, 1];
+  const range = pick<[number, number]>([[0, 1], [0, 1], [-1, 1], [-1, 1], [0.25, 3], [-2, -0.5]]);
   let x: T = { name: 'x', shape: inputShape, nonneg: range[0] >= 0 };
   if (wide) x = matmulAdd(matmulAdd(x, 2, false), 144, false);
   const steps = int(2, 5);
@@ -265,10 +287,14 @@ export function randomCase(seed: number): FuzzCase {
   }
   if (x.shape.length === 4) x = flatten(x);
   if (x.shape[1] > 8 || chance(0.5)) x = gemm(x, int(2, 4));
+  // A classifier's head: the proof covers the logits (Softmax) or their index (ArgMax).
+  const head = x.shape[1] >= 2 ? pick(['none', 'none', 'none', 'softmax', 'argmax'] as const) : 'none';
+  if (head === 'softmax') x = { name: node('Softmax', [x.name], { axis: 1 }), shape: x.shape, nonneg: true };
+  if (head === 'argmax') x = { name: node('ArgMax', [x.name], { axis: 1, keepdims: 1 }), shape: [1, 1], nonneg: true };
   // The graph output must be a node's output: name it y.
   nodes[nodes.length - 1].outputs = ['y'];
   const outputShape = x.shape;
-  const onnx = makeOnnx({ input: { name: 'x', shape: inputShape }, output: { name: 'y', shape: outputShape }, nodes, initializers: inits });
+  const onnx = makeOnnx({ input: { name: 'x', shape: inputShape }, output: { name: 'y', shape: outputShape, elemType: head === 'argmax' ? 7 : 1 }, nodes, initializers: inits });
   const description = nodes.map((n) => `${n.name}(${n.inputs.filter((i) => !i.startsWith('c')).join(', ')}) -> ${n.outputs[0]} ${JSON.stringify(n.attrs ?? {})}`).join('\n');
   return { seed, onnx, inputShape, outputShape, range, activationBits: int(6, 12), weightBits: int(6, 12), description };
 }
@@ -317,6 +343,18 @@ export const FUZZ_REGRESSIONS: readonly FuzzCase[] = [
       { op: 'BatchNormalization', inputs: ['h', 'g', 'b', 'm', 'v'], outputs: ['y'] },
     ],
   }, [-1, 1], [10, 10]),
+  // A MaxPool over accumulators just under 2^49: their difference needed a
+  // 51-bit comparison and the model was refused.
+  fixedCase('max-pool of accumulators near the exact limit', {
+    input: { name: 'x', shape: [1, 1, 4, 4] }, output: { name: 'y', shape: [1, 1, 2, 2] },
+    initializers: [0, 1, 2].map((i) => ({ name: `W${i}`, dims: [1, 1, 1, 1], data: [0.65] })),
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'W0'], outputs: ['c0'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'Conv', inputs: ['c0', 'W1'], outputs: ['c1'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'Conv', inputs: ['c1', 'W2'], outputs: ['c2'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'MaxPool', inputs: ['c2'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+    ],
+  }, [-1, 1], [13, 13]),
   // A ReLU layer dead over the whole range beside a live one.
   fixedCase('a layer of dead units', {
     input: { name: 'x', shape: [1, 3] }, output: { name: 'y', shape: [1, 2] },

@@ -7,7 +7,7 @@ export interface NodeSpec {
   name?: string;
   inputs: string[];
   outputs: string[];
-  attrs?: Record<string, number | number[] | { dims: number[]; data: number[]; int64?: boolean }>;
+  attrs?: Record<string, number | number[] | string | { dims: number[]; data: number[]; int64?: boolean }>;
 }
 
 export interface ModelSpec {
@@ -39,6 +39,7 @@ export function makeOnnx(spec: ModelSpec): Uint8Array {
       attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => {
         if (typeof v === 'number') return Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v };
         if (Array.isArray(v)) return { name, type: 7, ints: v };
+        if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
         return { name, type: 4, t: tensor(name, v.dims, v.data, v.int64) };
       }),
     }),
