@@ -15,7 +15,7 @@ import { calibrate, parseCalibration, quantize, quantizeOptions, layerCostOf } f
 import { nest, type Receipt } from '../src/receipt/index.js';
 import { ThreadPool } from '../src/server/thread-pool.js';
 import { inspectModel } from '../src/server/inspect-task.js';
-import { verifyInPool, verifySignalsInPool } from '../src/server/verify-task.js';
+import { verifyInPool, verifySignalsInPool, VERIFY_POOL_OPTIONS } from '../src/server/verify-task.js';
 import { VkeyCache, storeSource, type VkeySource } from '../src/server/vkey-cache.js';
 import { ModelProver } from '../src/prove/index.js';
 import { verifyReceipt } from '../src/verify/index.js';
@@ -286,7 +286,7 @@ describe('inspect and verify on the pool', () => {
   let mlp: Uint8Array;
   const mlpData = loadJson(fixture('digits_mlp.data.json'));
   beforeAll(async () => {
-    pool = new ThreadPool({ size: 2 });
+    pool = new ThreadPool({ size: 2, ...VERIFY_POOL_OPTIONS });
     mlp = fs.readFileSync(fixture('digits_mlp.onnx'));
     const dir = await ensureBuild('digits_mlp', mlp, mlpData);
     const prover = await ModelProver.load(dir);
@@ -328,6 +328,16 @@ describe('inspect and verify on the pool', () => {
     const forged = [...receipt.publicSignals];
     forged[0] = String(BigInt(forged[0]) + 1n);
     expect(await verifySignalsInPool(pool, receipt.proof, forged, vkey)).toMatchObject({ valid: false, reason: 'the groth16 proof does not verify against this model' });
+  });
+
+  it('verification pools can be closed and made again, as an API restarting in process does', async () => {
+    // With V8 heap caps on these threads the second close crashed the process.
+    for (let round = 0; round < 3; round++) {
+      const p = new ThreadPool({ size: 2, ...VERIFY_POOL_OPTIONS });
+      const r = await Promise.all([0, 1, 2, 3].map(() => verifyInPool(p, receipt, vkey)));
+      expect(r.map((x) => x.valid)).toEqual([true, true, true, true]);
+      await p.close();
+    }
   });
 
   it('many concurrent verifications leave the main event loop free (in process, they occupy it)', async () => {

@@ -10,7 +10,7 @@ import { loadKey } from '../verify/index.js';
 import { flattenTensor, quantizeInput, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
 import { ThreadPool } from './thread-pool.js';
 import { inspectModel } from './inspect-task.js';
-import { verifyInPool, verifySignalsInPool } from './verify-task.js';
+import { verifyInPool, verifySignalsInPool, VERIFY_POOL_OPTIONS } from './verify-task.js';
 import { VkeyCache, storeSource } from './vkey-cache.js';
 import { HttpError, errorHandler } from './http-error.js';
 import { Authenticator, keyId } from './auth.js';
@@ -119,10 +119,7 @@ export function createApp(deps: AppDeps) {
   const pending = redis ? new RedisPendingWebhooks(redis, prefix) : new MemoryPendingWebhooks();
   const webhookPolicy: WebhookPolicy = { allow: new AllowList(config.webhookAllow), resolve: deps.resolveHost ?? systemResolver, timeoutMs: config.webhookTimeoutMs };
   const inspectPool = deps.inspectPool ?? new ThreadPool({ size: config.apiThreads });
-  // No V8 heap caps here: Node 20 corrupts its own heap terminating a capped
-  // thread that has run WebAssembly (the curve code), and verification's
-  // memory is bounded by the key cache and the body limit anyway.
-  const verifyPool = deps.verifyPool ?? new ThreadPool({ size: config.apiThreads, resourceLimits: {} });
+  const verifyPool = deps.verifyPool ?? new ThreadPool({ size: config.apiThreads, ...VERIFY_POOL_OPTIONS });
   const ownPools = [deps.inspectPool ? null : inspectPool, deps.verifyPool ? null : verifyPool].filter((p) => p !== null);
   // Only texts that parse as verification keys, bounded by bytes: a hash naming
   // a 200 MB proving key is refused by its size, unread.

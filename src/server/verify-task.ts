@@ -10,6 +10,14 @@ import type { ThreadPool } from './thread-pool.js';
  */
 export const VERIFY_TASK = import.meta.url;
 
+/**
+ * Options for a pool that verifies. No V8 heap caps: Node 20 corrupts its own
+ * heap (free(): invalid next size, SIGSEGV) when it terminates a capped thread
+ * that has run WebAssembly, as the curve code does. Verification's memory is
+ * bounded by its inputs instead: the body limit and the key cache.
+ */
+export const VERIFY_POOL_OPTIONS = Object.freeze({ resourceLimits: Object.freeze({}) });
+
 /** A bare proof and its public signals, checked against a model's key. */
 export interface SignalsVerifyResult {
   readonly valid: boolean;
