@@ -108,7 +108,7 @@ describe('worker faults', () => {
     const id = await prove(2);
     const failed = await waitProof(svc.url, id, 60);
     expect(failed.status).toBe('failed');
-    expect(failed.error).toEqual({ code: 'JOB_TIMEOUT', message: expect.stringMatching(/passed its deadline of 8 s/) });
+    expect(failed.error).toEqual({ code: 'JOB_TIMEOUT', message: expect.stringMatching(/passed its deadline of \d+ s; its prover process was killed/) });
     expect(failed.attempts).toBe(1);
     expect(await until(() => !alive(stuck), 5000)).toBe(true);
     const next = await waitProof(svc.url, await prove(3), 60);
@@ -127,9 +127,9 @@ describe('worker faults', () => {
     const code = await Promise.race([new Promise<number | null>((r) => w.once('exit', (c) => r(c))), sleep(11_000).then(() => 'hung' as const)]);
     expect(code, `worker still running ${Date.now() - t0} ms after SIGTERM`).not.toBe('hung');
     expect(alive(stuck)).toBe(false);
-    const job = (await Job.fromId(queue, id))!;
-    expect(await job.getState()).toBe('waiting');
-    expect(job.attemptsMade).toBe(0);
+    // Back in the queue at once, or (taken just as the worker stopped) once its lock lapses.
+    expect(await until(async () => (await queue.getJobState(id)) === 'waiting', 10_000)).toBe(true);
+    expect((await Job.fromId(queue, id))!.attemptsMade).toBe(0);
     await svc.startWorker();
     const done = await waitProof(svc.url, id, 60);
     expect(done.status).toBe('done');
@@ -159,6 +159,7 @@ describe('worker faults', () => {
           const r = await call(`${svc.url}/v1/proofs/${id}`, 'GET');
           polls++;
           if (r.json.status === 'done' && !r.json.receipt) inconsistent++;
+          await sleep(5); // leave the CPU to the provers
         }
       }
     })();
@@ -176,6 +177,7 @@ describe('worker faults', () => {
       await svc.startWorker();
     }
     const results = await Promise.all(ids.map((id) => waitProof(svc.url, id, 240)));
+    const timings = results.filter((r) => r.timings).map((r) => r.timings.total).sort((a, b) => a - b);
     polling = false;
     await poller;
     const rssAfter = svc.workers.filter(live).flatMap((w) => [w.pid!, ...childrenOf(w.pid!)]).reduce((a, p) => a + rssMb(p), 0);
@@ -188,7 +190,7 @@ describe('worker faults', () => {
     for (const r of results.slice(0, 10)) expect((await verifyReceipt(r.receipt, vk)).valid).toBe(true);
     await stopWorkers();
     const left = ours();
-    console.log(`kill test: ${N} proofs, ${KILLS} worker parents killed with SIGKILL, lost ${lost.length}, duplicated ${duplicated}, orphans ${orphans.length} (after all stopped: ${left.length}); ${polls} polls, ${inconsistent} done without receipt; RSS of 2 workers with children ${rssBefore} MB before, ${rssAfter} MB after`);
+    console.log(`kill test: ${N} proofs, ${KILLS} worker parents killed with SIGKILL, lost ${lost.length}, duplicated ${duplicated}, orphans ${orphans.length} (after all stopped: ${left.length}); ${polls} polls, ${inconsistent} done without receipt; RSS of 2 workers with children ${rssBefore} MB before, ${rssAfter} MB after; median job ${timings[timings.length >> 1]} ms`);
     expect(lost.map((r) => r.error)).toEqual([]);
     expect(duplicated).toBe(0);
     expect(completions.size).toBe(N);
