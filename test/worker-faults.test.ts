@@ -101,6 +101,38 @@ describe('worker faults', () => {
     await stopWorkers();
   });
 
+  it('a compile whose process keeps dying is not retried forever: 3 attempts, then failed with WORKER_LOST', async () => {
+    const w = await svc.startWorker();
+    const warm = await childOf(w);
+    const seen = new Set([warm]);
+    let killed = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const c of childrenOf(w.pid!)) {
+          if (!seen.has(c)) {
+            seen.add(c);
+            process.kill(c, 'SIGKILL');
+            killed++;
+          }
+        }
+        await sleep(5);
+      }
+    })();
+    // Other options: another model id, so a compile runs.
+    const r = await call(`${svc.url}/v1/models`, 'POST', { onnx: fs.readFileSync(fixture('digits_mlp.onnx')).toString('base64'), calibration: mlp.calibration, options: { activationBits: 8, weightBits: 8 } });
+    expect(r.status).toBe(202);
+    let m: any;
+    await until(async () => (m = (await call(`${svc.url}/v1/models/${r.json.id}`, 'GET')).json).status === 'failed', 60_000);
+    watching = false;
+    await watcher;
+    expect(m.status).toBe('failed');
+    expect(m.error).toEqual({ code: 'WORKER_LOST', message: expect.stringMatching(/prover process died with signal SIGKILL/) });
+    expect(killed).toBe(3);
+    expect(alive(warm)).toBe(true);
+    await stopWorkers();
+  });
+
   it('a job past its deadline: its prover process is killed, the job fails with JOB_TIMEOUT, unretried, and the worker goes on', async () => {
     const w = await svc.startWorker({ ZKINFER_PROVE_TIMEOUT_S: '8' });
     const stuck = await childOf(w);
