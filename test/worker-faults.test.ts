@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { startService, call, uploadModel, waitProof, REDIS_URL, type TestService } from './helpers/service.js';
-import { alive, childrenOf, processesWithEnv, rssMb, sleep, until } from './helpers/faults.js';
+import { alive, childrenOf, childrenRunning, processesWithEnv, rssMb, sleep, until } from './helpers/faults.js';
 import { fixture, loadJson } from './helpers/builds.js';
 import { verifyReceipt } from '../src/verify/index.js';
 import { connectionFromUrl } from '../src/server/redis.js';
@@ -35,10 +35,12 @@ async function stopWorkers(): Promise<void> {
     await exited(p);
   }
 }
+/** A worker's prover processes (its other children are tsx's esbuild services). */
+const provers = (w: ChildProcess) => childrenRunning(w.pid!, 'prover/child.ts');
 /** The worker's idle prover child (each worker starts one ahead of its first job). */
 async function childOf(w: ChildProcess): Promise<number> {
-  expect(await until(() => childrenOf(w.pid!).length > 0, 10_000)).toBe(true);
-  return childrenOf(w.pid!)[0];
+  expect(await until(() => provers(w).length > 0, 10_000)).toBe(true);
+  return provers(w)[0];
 }
 async function waitActive(id: string): Promise<void> {
   expect(await until(async () => (await queue.getJobState(id)) === 'active', 30_000, 20)).toBe(true);
@@ -48,6 +50,8 @@ beforeAll(async () => {
   svc = await startService('faults', 0, { lockMs: 3000, rateLimitPerMinute: 100_000, env: { ZKINFER_HEARTBEAT_MS: '500' } });
   queue = new Queue(QUEUES.prove, { connection: connectionFromUrl(REDIS_URL), prefix: svc.prefix });
 });
+// A test that failed must not leave its workers to take the next test's jobs.
+afterEach(stopWorkers);
 afterAll(async () => {
   await queue?.close();
   await svc?.close();
@@ -64,7 +68,7 @@ describe('worker faults', () => {
     expect((await call(`${svc.url}/healthz`, 'GET')).json).toMatchObject({ ok: true, queue: 'redis', redis: true, workers: 1 });
     model = await uploadModel(svc.url, fs.readFileSync(fixture('digits_mlp.onnx')), mlp.calibration);
     const kids = childrenOf(w.pid!);
-    expect(kids.length).toBeGreaterThan(0);
+    expect(provers(w).length).toBeGreaterThan(0);
     process.kill(w.pid!, 'SIGKILL'); // the parent alone, as the OOM killer or an operator would
     await exited(w);
     expect(await until(() => kids.every((k) => !alive(k)), 5000), `orphaned prover processes ${kids.filter(alive)}`).toBe(true);
@@ -81,7 +85,7 @@ describe('worker faults', () => {
     let killed = 0;
     const watcher = (async () => {
       for (let i = 0; i < 20_000 && killed === 0; i++) {
-        for (const c of childrenOf(w.pid!)) {
+        for (const c of provers(w)) {
           if (!seen.has(c)) {
             process.kill(c, 'SIGKILL');
             killed++;
@@ -109,7 +113,7 @@ describe('worker faults', () => {
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        for (const c of childrenOf(w.pid!)) {
+        for (const c of provers(w)) {
           if (!seen.has(c)) {
             seen.add(c);
             process.kill(c, 'SIGKILL');
