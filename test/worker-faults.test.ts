@@ -200,7 +200,7 @@ describe('worker faults', () => {
       }
     })();
 
-    const orphans: number[] = [];
+    const orphans: string[] = [];
     for (let k = 0; k < KILLS; k++) {
       const doneSoFar = (await queue.getJobCounts('completed')).completed;
       await until(async () => (await queue.getJobCounts('completed')).completed >= doneSoFar + 10, 60_000);
@@ -209,7 +209,7 @@ describe('worker faults', () => {
       process.kill(victim.pid!, 'SIGKILL');
       await exited(victim);
       await until(() => kids.every((c) => !alive(c)), 5000);
-      orphans.push(...kids.filter(alive));
+      orphans.push(...kids.filter(alive).map((c) => `${c} ${fs.readFileSync(`/proc/${c}/cmdline`, 'latin1').replace(/\0/g, ' ').slice(0, 120)}`));
       await svc.startWorker();
     }
     const results = await Promise.all(ids.map((id) => waitProof(svc.url, id, 240)));
