@@ -70,7 +70,7 @@ export const OPENAPI = Object.freeze({
         summary: 'Request a proof of one inference',
         security: [{ bearer: [] }],
         requestBody: { required: true, content: json({ type: 'object', required: ['model', 'input'], properties: { model: { type: 'string' }, input: { description: 'nested array in the model input shape' }, disclose: { type: 'boolean', default: true }, webhook: { type: 'string', format: 'uri', description: 'called once with the proof when it is done or failed' } } }) },
-        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 404, 409, 413, 422, 429) },
+        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 404, 409, 413, 422, 429, 503) },
       },
     },
     '/v1/proofs/{id}': {
