@@ -5,7 +5,7 @@
  * sees the parent process change.
  */
 import { Worker } from 'node:worker_threads';
-import { runJob, jobFailure, type JobKind } from './processor.js';
+import type { JobKind } from './processor.js';
 import type { JobStatus } from '../src/queue/jobs.js';
 
 export type ToChild = { type: 'run'; id: string; kind: JobKind; data: unknown };
@@ -34,7 +34,10 @@ function send(m: FromChild): void {
 }
 
 if (process.send) {
+  // Watch first: loading the prover (onnxruntime, snarkjs) takes seconds, and a
+  // worker killed meanwhile must not leave this process behind.
   watchParent();
+  const { runJob, jobFailure } = await import('./processor.js');
   process.on('message', (m: ToChild) => {
     if (m?.type !== 'run') return;
     runJob(m.kind, m.data, (phase) => send({ type: 'phase', id: m.id, phase })).then(

@@ -37,16 +37,17 @@ export class ProverChild {
   constructor(env: NodeJS.ProcessEnv = process.env) {
     const tsx = import.meta.resolve('tsx');
     this.proc = fork(CHILD, [], { execArgv: ['--import', tsx], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // First listener: every other one sees how the process ended.
+    this.proc.on('exit', (code, signal) => {
+      this.exited = signal ? `signal ${signal}` : `exit code ${code}`;
+      this.running?.reject(this.lost());
+    });
     this.started = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new ZkinferError('WORKER_LOST', `the prover process did not start within ${START_MS / 1000} s`)), START_MS);
       this.proc.once('message', (m: FromChild) => (m?.type === 'ready' ? (clearTimeout(t), resolve()) : undefined));
       this.proc.once('exit', () => (clearTimeout(t), reject(this.lost())));
     });
     this.started.catch(() => this.kill());
-    this.proc.on('exit', (code, signal) => {
-      this.exited = signal ? `signal ${signal}` : `exit code ${code}`;
-      this.running?.reject(this.lost());
-    });
     this.proc.on('error', () => {});
   }
 

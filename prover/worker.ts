@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
-import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { QUEUE_PREFIX, QUEUES, type ProveJobData } from '../src/queue/jobs.js';
-import { encodeFailure, failureOf, mayRetry } from '../src/queue/failure.js';
+import { toQueueError } from '../src/queue/failure.js';
 import { beat, leave, HEARTBEAT } from '../src/queue/workers.js';
 import type { ArtifactStore } from '../src/store/store.js';
 import { ChildPool } from './sandbox.js';
@@ -97,6 +97,7 @@ export async function startWorker(opts: Partial<WorkerOptions> & Pick<WorkerOpti
     const deadlineMs = kind === 'compile' ? compileDeadlineMs(o.deadlines) : proveDeadlineMs(o.deadlines, await rowsOf(job.data as ProveJobData));
     const phase = (phase: string) => void job.updateProgress({ phase, at: Date.now() }).catch(() => {});
     try {
+      if (requeue) throw new Error('shutting down');
       return await pool.run(job.id!, kind, job.data, { deadlineMs, phase });
     } catch (e) {
       if (requeue) {
@@ -104,10 +105,7 @@ export async function startWorker(opts: Partial<WorkerOptions> & Pick<WorkerOpti
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      const f = failureOf(e);
-      const reason = encodeFailure(f);
-      if (!mayRetry(f.code)) throw new UnrecoverableError(reason);
-      throw new Error(reason);
+      throw toQueueError(e);
     }
   };
 

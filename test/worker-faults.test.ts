@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { startService, call, uploadModel, waitProof, REDIS_URL, type TestService } from './helpers/service.js';
-import { alive, childrenOf, processesWithEnv, rssMb, sleep, until } from './helpers/faults.js';
+import { alive, childrenOf, childrenRunning, processesWithEnv, rssMb, sleep, until } from './helpers/faults.js';
 import { fixture, loadJson } from './helpers/builds.js';
 import { verifyReceipt } from '../src/verify/index.js';
 import { connectionFromUrl } from '../src/server/redis.js';
@@ -35,10 +35,12 @@ async function stopWorkers(): Promise<void> {
     await exited(p);
   }
 }
+/** A worker's prover processes (its other children are tsx's esbuild services). */
+const provers = (w: ChildProcess) => childrenRunning(w.pid!, 'prover/child.ts');
 /** The worker's idle prover child (each worker starts one ahead of its first job). */
 async function childOf(w: ChildProcess): Promise<number> {
-  expect(await until(() => childrenOf(w.pid!).length > 0, 10_000)).toBe(true);
-  return childrenOf(w.pid!)[0];
+  expect(await until(() => provers(w).length > 0, 10_000)).toBe(true);
+  return provers(w)[0];
 }
 async function waitActive(id: string): Promise<void> {
   expect(await until(async () => (await queue.getJobState(id)) === 'active', 30_000, 20)).toBe(true);
@@ -48,6 +50,8 @@ beforeAll(async () => {
   svc = await startService('faults', 0, { lockMs: 3000, rateLimitPerMinute: 100_000, env: { ZKINFER_HEARTBEAT_MS: '500' } });
   queue = new Queue(QUEUES.prove, { connection: connectionFromUrl(REDIS_URL), prefix: svc.prefix });
 });
+// A test that failed must not leave its workers to take the next test's jobs.
+afterEach(stopWorkers);
 afterAll(async () => {
   await queue?.close();
   await svc?.close();
@@ -64,7 +68,7 @@ describe('worker faults', () => {
     expect((await call(`${svc.url}/healthz`, 'GET')).json).toMatchObject({ ok: true, queue: 'redis', redis: true, workers: 1 });
     model = await uploadModel(svc.url, fs.readFileSync(fixture('digits_mlp.onnx')), mlp.calibration);
     const kids = childrenOf(w.pid!);
-    expect(kids.length).toBeGreaterThan(0);
+    expect(provers(w).length).toBeGreaterThan(0);
     process.kill(w.pid!, 'SIGKILL'); // the parent alone, as the OOM killer or an operator would
     await exited(w);
     expect(await until(() => kids.every((k) => !alive(k)), 5000), `orphaned prover processes ${kids.filter(alive)}`).toBe(true);
@@ -81,7 +85,7 @@ describe('worker faults', () => {
     let killed = 0;
     const watcher = (async () => {
       for (let i = 0; i < 20_000 && killed === 0; i++) {
-        for (const c of childrenOf(w.pid!)) {
+        for (const c of provers(w)) {
           if (!seen.has(c)) {
             process.kill(c, 'SIGKILL');
             killed++;
@@ -101,6 +105,38 @@ describe('worker faults', () => {
     await stopWorkers();
   });
 
+  it('a compile whose process keeps dying is not retried forever: 3 attempts, then failed with WORKER_LOST', async () => {
+    const w = await svc.startWorker();
+    const warm = await childOf(w);
+    const seen = new Set([warm]);
+    let killed = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const c of provers(w)) {
+          if (!seen.has(c)) {
+            seen.add(c);
+            process.kill(c, 'SIGKILL');
+            killed++;
+          }
+        }
+        await sleep(5);
+      }
+    })();
+    // Other options: another model id, so a compile runs.
+    const r = await call(`${svc.url}/v1/models`, 'POST', { onnx: fs.readFileSync(fixture('digits_mlp.onnx')).toString('base64'), calibration: mlp.calibration, options: { activationBits: 8, weightBits: 8 } });
+    expect(r.status).toBe(202);
+    let m: any;
+    await until(async () => (m = (await call(`${svc.url}/v1/models/${r.json.id}`, 'GET')).json).status === 'failed', 60_000);
+    watching = false;
+    await watcher;
+    expect(m.status).toBe('failed');
+    expect(m.error).toEqual({ code: 'WORKER_LOST', message: expect.stringMatching(/prover process died with signal SIGKILL/) });
+    expect(killed).toBe(3);
+    expect(alive(warm)).toBe(true);
+    await stopWorkers();
+  });
+
   it('a job past its deadline: its prover process is killed, the job fails with JOB_TIMEOUT, unretried, and the worker goes on', async () => {
     const w = await svc.startWorker({ ZKINFER_PROVE_TIMEOUT_S: '8' });
     const stuck = await childOf(w);
@@ -108,7 +144,7 @@ describe('worker faults', () => {
     const id = await prove(2);
     const failed = await waitProof(svc.url, id, 60);
     expect(failed.status).toBe('failed');
-    expect(failed.error).toEqual({ code: 'JOB_TIMEOUT', message: expect.stringMatching(/passed its deadline of 8 s/) });
+    expect(failed.error).toEqual({ code: 'JOB_TIMEOUT', message: expect.stringMatching(/passed its deadline of \d+ s; its prover process was killed/) });
     expect(failed.attempts).toBe(1);
     expect(await until(() => !alive(stuck), 5000)).toBe(true);
     const next = await waitProof(svc.url, await prove(3), 60);
@@ -127,9 +163,9 @@ describe('worker faults', () => {
     const code = await Promise.race([new Promise<number | null>((r) => w.once('exit', (c) => r(c))), sleep(11_000).then(() => 'hung' as const)]);
     expect(code, `worker still running ${Date.now() - t0} ms after SIGTERM`).not.toBe('hung');
     expect(alive(stuck)).toBe(false);
-    const job = (await Job.fromId(queue, id))!;
-    expect(await job.getState()).toBe('waiting');
-    expect(job.attemptsMade).toBe(0);
+    // Back in the queue at once, or (taken just as the worker stopped) once its lock lapses.
+    expect(await until(async () => (await queue.getJobState(id)) === 'waiting', 10_000)).toBe(true);
+    expect((await Job.fromId(queue, id))!.attemptsMade).toBe(0);
     await svc.startWorker();
     const done = await waitProof(svc.url, id, 60);
     expect(done.status).toBe('done');
@@ -159,11 +195,12 @@ describe('worker faults', () => {
           const r = await call(`${svc.url}/v1/proofs/${id}`, 'GET');
           polls++;
           if (r.json.status === 'done' && !r.json.receipt) inconsistent++;
+          await sleep(5); // leave the CPU to the provers
         }
       }
     })();
 
-    const orphans: number[] = [];
+    const orphans: string[] = [];
     for (let k = 0; k < KILLS; k++) {
       const doneSoFar = (await queue.getJobCounts('completed')).completed;
       await until(async () => (await queue.getJobCounts('completed')).completed >= doneSoFar + 10, 60_000);
@@ -172,10 +209,11 @@ describe('worker faults', () => {
       process.kill(victim.pid!, 'SIGKILL');
       await exited(victim);
       await until(() => kids.every((c) => !alive(c)), 5000);
-      orphans.push(...kids.filter(alive));
+      orphans.push(...kids.filter(alive).map((c) => `${c} ${fs.readFileSync(`/proc/${c}/cmdline`, 'latin1').replace(/\0/g, ' ').slice(0, 120)}`));
       await svc.startWorker();
     }
     const results = await Promise.all(ids.map((id) => waitProof(svc.url, id, 240)));
+    const timings = results.filter((r) => r.timings).map((r) => r.timings.total).sort((a, b) => a - b);
     polling = false;
     await poller;
     const rssAfter = svc.workers.filter(live).flatMap((w) => [w.pid!, ...childrenOf(w.pid!)]).reduce((a, p) => a + rssMb(p), 0);
@@ -188,7 +226,7 @@ describe('worker faults', () => {
     for (const r of results.slice(0, 10)) expect((await verifyReceipt(r.receipt, vk)).valid).toBe(true);
     await stopWorkers();
     const left = ours();
-    console.log(`kill test: ${N} proofs, ${KILLS} worker parents killed with SIGKILL, lost ${lost.length}, duplicated ${duplicated}, orphans ${orphans.length} (after all stopped: ${left.length}); ${polls} polls, ${inconsistent} done without receipt; RSS of 2 workers with children ${rssBefore} MB before, ${rssAfter} MB after`);
+    console.log(`kill test: ${N} proofs, ${KILLS} worker parents killed with SIGKILL, lost ${lost.length}, duplicated ${duplicated}, orphans ${orphans.length} (after all stopped: ${left.length}); ${polls} polls, ${inconsistent} done without receipt; RSS of 2 workers with children ${rssBefore} MB before, ${rssAfter} MB after; median job ${timings[timings.length >> 1]} ms`);
     expect(lost.map((r) => r.error)).toEqual([]);
     expect(duplicated).toBe(0);
     expect(completions.size).toBe(N);

@@ -1,3 +1,4 @@
+import { UnrecoverableError } from 'bullmq';
 import { ERROR_CLASSES, isErrorCode, isZkinferError, type ErrorCode } from '../errors.js';
 
 /** How a failed job reports its reason: a stable code and a message for people. */
@@ -35,3 +36,14 @@ export function failureOf(e: unknown): JobFailure {
 
 /** The queue's retry decision: only codes the error table marks retryable run again. */
 export const mayRetry = (code: ErrorCode): boolean => ERROR_CLASSES[code].retry;
+
+/**
+ * The error a job processor throws to the queue for a failure: BullMQ's
+ * UnrecoverableError (no further attempts) unless the code may be retried;
+ * its message carries the code.
+ */
+export function toQueueError(e: unknown): Error {
+  const f = failureOf(e);
+  const reason = encodeFailure(f);
+  return mayRetry(f.code) ? new Error(reason) : new UnrecoverableError(reason);
+}

@@ -14,19 +14,20 @@ export const OPENAPI = Object.freeze({
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {
       Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+      JobError: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
       JobStatus: { type: 'string', enum: ['queued', 'compiling', 'witness', 'proving', 'done', 'failed'] },
       Receipt: { type: 'object', description: 'zkinfer-receipt/1: output, outputQuantized, outputScale, input (or null), inputQuantized, commitment, proof, publicSignals, system, model {onnxSha256, vkeySha256}' },
       Model: {
         type: 'object',
         properties: {
-          id: { type: 'string' }, name: { type: 'string' }, visibility: { type: 'string', enum: ['private', 'public'] }, status: { $ref: '#/components/schemas/JobStatus' }, error: { type: 'string' },
+          id: { type: 'string' }, name: { type: 'string' }, visibility: { type: 'string', enum: ['private', 'public'] }, status: { $ref: '#/components/schemas/JobStatus' }, error: { $ref: '#/components/schemas/JobError' },
           manifest: { type: 'object', description: 'ops, scales, constraints per layer, ceremony kind, input range' },
           keys: { type: 'object', properties: { onnxSha256: { type: 'string' }, vkeySha256: { type: 'string' } } },
         },
       },
       Proof: {
         type: 'object',
-        properties: { id: { type: 'string' }, model: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' }, attempts: { type: 'integer' }, error: { type: 'string' }, receipt: { $ref: '#/components/schemas/Receipt' }, timings: { type: 'object' } },
+        properties: { id: { type: 'string' }, model: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' }, attempts: { type: 'integer' }, error: { $ref: '#/components/schemas/JobError' }, receipt: { $ref: '#/components/schemas/Receipt' }, timings: { type: 'object' } },
       },
     },
   },
@@ -48,7 +49,7 @@ export const OPENAPI = Object.freeze({
             },
           }),
         },
-        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 413, 422, 429) },
+        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 413, 422, 429, 503) },
       },
       get: { summary: 'List the caller\'s models and the public ones', security: [{ bearer: [] }], responses: { 200: { description: 'models', content: json({ type: 'object', properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } }) }, ...errors(401, 429) } },
     },
@@ -70,7 +71,7 @@ export const OPENAPI = Object.freeze({
         summary: 'Request a proof of one inference',
         security: [{ bearer: [] }],
         requestBody: { required: true, content: json({ type: 'object', required: ['model', 'input'], properties: { model: { type: 'string' }, input: { description: 'nested array in the model input shape' }, disclose: { type: 'boolean', default: true }, webhook: { type: 'string', format: 'uri', description: 'called once with the proof when it is done or failed; refused (400 WEBHOOK_REFUSED) unless its host is or resolves to global addresses only, or the operator allows it' } } }) },
-        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 404, 409, 413, 422, 429) },
+        responses: { 202: { description: 'accepted', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' } } }) }, ...errors(400, 401, 404, 409, 413, 422, 429, 503) },
       },
     },
     '/v1/proofs/{id}': {

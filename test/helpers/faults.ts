@@ -115,3 +115,14 @@ export async function until(f: () => boolean | Promise<boolean>, ms: number, ste
   }
   return f();
 }
+
+/** Direct children of a process whose command line contains `marker` (tsx also starts esbuild children). */
+export function childrenRunning(pid: number, marker: string): number[] {
+  return childrenOf(pid).filter((c) => {
+    try {
+      return fs.readFileSync(`/proc/${c}/cmdline`, 'latin1').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}

@@ -158,7 +158,7 @@ export async function uploadModel(url: string, onnx: Uint8Array, calibration: un
   for (let i = 0; i < 600; i++) {
     const m = await call(`${url}/v1/models/${id}`, 'GET', undefined, key);
     if (m.json.status === 'done') return id;
-    if (m.json.status === 'failed') throw new Error(`compile failed: ${m.json.error}`);
+    if (m.json.status === 'failed') throw new Error(`compile failed: ${JSON.stringify(m.json.error)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error('compile timed out');
