@@ -5,6 +5,8 @@
  * PLONK/FFLONK), since proving time grows with the domain; compiles get one
  * fixed allowance (they are dominated by key generation).
  */
+import { ZkinferError } from '../src/errors.js';
+
 export interface DeadlineConfig {
   /** Seconds any proof may take before its rows are counted (loading the model included). @defaultValue 120 */
   readonly proveBaseS: number;
@@ -19,7 +21,7 @@ export const DEADLINE_DEFAULTS: Readonly<DeadlineConfig> = Object.freeze({ prove
 const num = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of seconds (or milliseconds per row), got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n <= 0) throw new ZkinferError('USAGE', `${name} must be a positive number of seconds (or milliseconds per row), got ${JSON.stringify(v)}`);
   return n;
 };
 
