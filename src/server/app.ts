@@ -359,7 +359,14 @@ export function createApp(deps: AppDeps) {
     res.status(201).json({ id: hash });
   }));
 
-  app.use(verifyPageRouter({ store, registry, log }));
+  // The page shows a key's model and its build's recorded trust, as /v1/verify's `against` does.
+  const describeKey = async (hash: string) => {
+    const m = await registry.lookup(hash);
+    if (!m) return null;
+    const { recordedTrust = null } = trustOf((await queue.getCompile(m.modelId))?.result?.summary);
+    return { model: m.modelId, onnxSha256: m.onnxSha256, vkeySha256: m.vkeySha256, system: m.system, ceremony: m.ceremony, recordedTrust };
+  };
+  app.use(verifyPageRouter({ store, registry, log, describeKey }));
   app.use((req, _res, next) => next(new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(log));
 

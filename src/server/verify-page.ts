@@ -89,21 +89,47 @@ const gzip = promisify(zlib.gzip);
 type Handler = (req: Request, res: Response) => Promise<unknown>;
 const route = (h: Handler) => (req: Request, res: Response, next: NextFunction) => h(req, res).catch(next);
 
+/**
+ * What this service knows of a registered key's build, for GET /v1/keys/:sha256/model:
+ * from its compile record, not from the key. The trust level is what the build
+ * recorded when it was made; nothing here checks it (only `zkinfer audit` does).
+ */
+export interface KeyDescription {
+  model: string;
+  onnxSha256: string;
+  vkeySha256: string;
+  system: string;
+  ceremony: string;
+  /** null when the compile record has none (or is gone). */
+  recordedTrust: { level: string; canForge: string; checked: false; note: string } | null;
+}
+
 export interface VerifyPageDeps {
   store: ArtifactStore;
   /** The keys this service compiled: the only ones served. */
   registry: ModelRegistry;
+  /**
+   * The registered model behind a key and its build's recorded trust (the API
+   * reads it from the queue's compile record). Without it, only the registry's
+   * entry is described, with no trust level.
+   */
+  describeKey?: (vkeySha256: string) => Promise<KeyDescription | null>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 /**
  * GET /verify (the page, which verifies receipts in the browser), its script and
  * style, and GET /v1/keys/:sha256 (a verification key by its hash, open to
- * anyone: the page re-hashes what it gets). Only keys of models this service
- * compiled are served: the store may hold other bytes, which it does not vouch for.
+ * anyone: the page re-hashes what it gets) with GET /v1/keys/:sha256/model (the
+ * model it belongs to and its build's recorded trust level). Only keys of models
+ * this service compiled are served: the store may hold other bytes, which it does not vouch for.
  */
 export function verifyPageRouter(deps: VerifyPageDeps): Router {
   const { store, registry, log = () => {} } = deps;
+  const describeKey = deps.describeKey ?? (async (hash: string): Promise<KeyDescription | null> => {
+    const m = await registry.lookup(hash);
+    return m && { model: m.modelId, onnxSha256: m.onnxSha256, vkeySha256: m.vkeySha256, system: m.system, ceremony: m.ceremony, recordedTrust: null };
+  });
   const router = express.Router();
 
   // Built on first request and kept: a failed build is retried on the next one.
@@ -167,6 +193,18 @@ export function verifyPageRouter(deps: VerifyPageDeps): Router {
     if (!b) throw new HttpError(404, 'NOT_FOUND', `no verification key with sha256 ${hash}`);
     // Content-addressed: these bytes never change under this URL.
     res.set('cache-control', 'public, max-age=31536000, immutable').set('access-control-allow-origin', '*').type('application/json').send(b);
+  }));
+
+  // The model a registered key belongs to, with its build's recorded trust
+  // level: apart from the key route, so the key's bytes stay exactly the file's
+  // (the page hashes them). The same facts /v1/verify returns to anyone with a receipt.
+  router.get('/v1/keys/:sha256/model', route(async (req, res) => {
+    const hash = String(req.params.sha256);
+    if (!HASH_RE.test(hash)) throw new HttpError(400, 'INVALID_REQUEST', 'a key id is a sha256: 64 lowercase hex digits');
+    const d = await describeKey(hash);
+    if (!d) throw new HttpError(404, 'NOT_FOUND', `no model this service compiled has verification key ${hash}`);
+    // Not immutable: a compile record can be re-summarized, or expire.
+    res.set('cache-control', 'no-cache').set('access-control-allow-origin', '*').json(d);
   }));
 
   return router;

@@ -9,8 +9,23 @@ import {
   type ModelIO, type VerificationKey,
 } from '../receipt/index.js';
 import { isZkinferError } from '../errors.js';
+import { TRUST_LEVELS } from '../pipeline/trust.js';
 
 type Verdict = 'valid' | 'invalid' | 'refused' | 'error';
+
+/**
+ * What the server says of a key's build (GET v1/keys/:sha256/model): its model id
+ * and the trust level the build recorded. Shown as the operator's record, never
+ * as checked: nothing in this page can tell who could forge proofs for a key.
+ */
+interface Described {
+  model: string;
+  level: string | null;
+  canForge: string | null;
+}
+
+/** The server's description, or why there is none (a key file of the user's is never described). */
+type Description = { ok: true; d: Described } | { ok: false; why: string };
 
 interface KeyInfo {
   /** sha256 of the exact bytes used. */
@@ -18,6 +33,7 @@ interface KeyInfo {
   source: 'server' | 'own';
   label: string;
   vk: VerificationKey | null;
+  described: Description | null;
 }
 
 interface Outcome {
@@ -276,11 +292,12 @@ async function obtainKey(receipt: Record<string, unknown> | null): Promise<KeyRe
     if (!res.ok) return fail('error', 'Could not fetch the key', `The server answered HTTP ${res.status} for key ${hash}.`);
     bytes = new Uint8Array(await res.arrayBuffer());
   }
-  const key: KeyInfo = { sha256: await sha256Hex(bytes), source: keySource(), label, vk: null };
+  const key: KeyInfo = { sha256: await sha256Hex(bytes), source: keySource(), label, vk: null, described: null };
   // The server is not trusted with the key: only bytes with the requested hash are used.
   if (requested !== null && key.sha256 !== requested) {
     return fail('refused', 'Key refused', `The server sent a key whose sha256 is ${key.sha256}, not the requested ${requested}. It was not used: nothing was verified.`, key);
   }
+  if (requested !== null) key.described = await describe(requested);
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -289,6 +306,30 @@ async function obtainKey(receipt: Record<string, unknown> | null): Promise<KeyRe
     return fail('refused', 'Key refused', `The key is not a zkinfer verification key: ${isZkinferError(e) ? e.message : 'it is not UTF-8 text'}.`, key);
   }
   return { ok: true, key, text };
+}
+
+const TRUST_LEVEL_SET: ReadonlySet<string> = new Set(TRUST_LEVELS);
+
+/** The server's record of the key's build; a failure here only leaves the trust level unknown. */
+async function describe(hash: string): Promise<Description> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(`v1/keys/${hash}/model`, document.baseURI), { headers: { accept: 'application/json' } });
+  } catch (e) {
+    return { ok: false, why: `the server did not answer for its record (${(e as Error).message})` };
+  }
+  if (!res.ok) return { ok: false, why: `the server answered HTTP ${res.status} for its record` };
+  let v: unknown;
+  try {
+    v = await res.json();
+  } catch {
+    return { ok: false, why: 'the server\'s record is not JSON' };
+  }
+  if (!isObject(v) || v.vkeySha256 !== hash || typeof v.model !== 'string') return { ok: false, why: 'the server\'s record is not one for this key' };
+  const t = isObject(v.recordedTrust) ? v.recordedTrust : null;
+  // Only a known level is shown as one: anything else is treated as no record.
+  const level = t && typeof t.level === 'string' && TRUST_LEVEL_SET.has(t.level) ? t.level : null;
+  return { ok: true, d: { model: v.model, level, canForge: level && typeof t?.canForge === 'string' ? t.canForge : null } };
 }
 
 async function check(): Promise<Outcome | null> {
@@ -483,10 +524,35 @@ function renderModel(o: Outcome, io: ModelIO | null) {
   if (key) {
     dl.append(el('dt', {}, 'key from'), el('dd', { id: 'key-source' }, key.source === 'server' ? `this server, fetched by its sha256 and re-hashed in this browser` : `your file: ${key.label}`));
   }
+  if (key) renderRecordedTrust(dl, key);
   if (o.receipt && typeof o.receipt.system === 'string') dl.append(el('dt', {}, 'proof system'), el('dd', {}, `${o.receipt.system}${key?.vk ? ` over ${key.vk.curve}` : ''}`));
   if (io) dl.append(el('dt', {}, 'input visibility'), el('dd', {}, io.visibility));
   if (o.receipt && typeof o.receipt.createdAt === 'string') dl.append(el('dt', {}, 'receipt made'), el('dd', {}, o.receipt.createdAt + ' (stated by the prover, not proven)'));
   if (o.unwrapped) dl.append(el('dt', {}, 'note'), el('dd', {}, 'taken from the proof job answer\'s receipt field'));
+}
+
+const AUDIT_NOTE = 'Only zkinfer audit checks it (run on the build directory, with the ONNX file): this page cannot.';
+
+/** The build's recorded trust level: the operator's record, said to be unchecked in the same breath. */
+function renderRecordedTrust(dl: HTMLElement, key: KeyInfo) {
+  const d = key.described;
+  let level = 'unknown';
+  let text: string;
+  if (key.source === 'own') {
+    text = 'Your key file records no trust level, and this page asks the server nothing about it. Run zkinfer audit on its build to learn who could forge proofs for this key.';
+  } else if (!d) {
+    text = `Unknown to this page. ${AUDIT_NOTE}`;
+  } else if (!d.ok) {
+    text = `Unknown: ${d.why}. ${AUDIT_NOTE}`;
+  } else if (d.d.level === null) {
+    text = `Unknown: the server has no trust level recorded for model ${d.d.model}'s build. ${AUDIT_NOTE}`;
+  } else {
+    level = d.d.level;
+    text = `What the operator's build recorded for model ${d.d.model}, as this server reports it; not checked by this verification. ${AUDIT_NOTE}${d.d.canForge ? ` Recorded as able to forge proofs: ${d.d.canForge}.` : ''}`;
+  }
+  dl.append(el('dt', {}, 'recorded trust'), el('dd', {},
+    el('strong', { id: 'recorded-trust', 'data-level': level }, level), ' ',
+    el('span', { class: 'meta', id: 'recorded-trust-note' }, text)));
 }
 
 function renderChecks(o: Outcome) {
@@ -517,7 +583,7 @@ function renderTrust(o: Outcome, io: ModelIO | null) {
   li(not, 'That the ONNX file is the one you think: compare the sha256 of your copy with ', onnxRef(), '.');
   li(not, io ? `That fixed point equals float: inputs are rounded to multiples of 2^-${io.input.scale}, outputs computed in fixed point (2^-${io.output.scale}); they can differ slightly from the float model's.`
     : 'That fixed point equals float: the circuit computes in fixed point, which can differ slightly from the float model.');
-  li(not, 'That the key comes from a trustworthy setup ceremony. A development ceremony (made on one machine) is worthless against whoever ran it: they could forge proofs. The receipt does not say which ceremony made the key; the build\'s manifest.json does.');
+  li(not, 'That the key comes from a trustworthy setup ceremony. A development ceremony (made on one machine) is worthless against whoever ran it: they could forge proofs. The receipt does not say which ceremony made the key; the build\'s manifest.json does. The recorded trust level shown above is the operator\'s own record: only zkinfer audit checks it.');
   const notes = r && Array.isArray(r.notes) ? r.notes.filter((n): n is string => typeof n === 'string') : [];
   if (notes.length) li(not, `Anything after what the circuit computes: ${notes.join('; ')}`);
   if (hashed && !o.result?.inputDisclosed) li(not, 'What the input was: only a commitment to it is public.');
