@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 import { tinyMlp, tinySamples } from './helpers/onnx-builder.js';
-import { startService, type TestService } from './helpers/service.js';
+import { call, startService, uploadModel, waitProof, type TestService } from './helpers/service.js';
 import { launchBrowser, forgetVerdict, settledVerdict, screenshot, type Shown } from './helpers/browser.js';
 import { ModelProver } from '../src/prove/index.js';
 import { DirStore } from '../src/store/store.js';
@@ -113,6 +113,20 @@ describe('GET /v1/keys/:sha256', () => {
     expect((await fetch(`${svc.url}/v1/artifacts/${sha(onnx)}`)).status).toBe(401);
   });
 
+  it('describes a registered key\'s model at /v1/keys/:sha256/model; no compile record means no recorded trust', async () => {
+    const h = sha(vkey);
+    const res = await fetch(`${svc.url}/v1/keys/${h}/model`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const d = await res.json();
+    expect(d).toMatchObject({ vkeySha256: h, onnxSha256: receipt.model.onnxSha256, system: 'groth16', ceremony: 'development', recordedTrust: null });
+    expect(d.model).toMatch(/^[0-9a-f]{32}$/);
+    expect((await fetch(`${svc.url}/v1/keys/${sha(onnx)}/model`)).status).toBe(404);
+    const bad = await fetch(`${svc.url}/v1/keys/nope/model`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('INVALID_REQUEST');
+  });
+
   it('lists the page and the key route in the OpenAPI document; the page has a CSP', async () => {
     const o = await (await fetch(`${svc.url}/openapi.json`)).json();
     expect(Object.keys(o.paths)).toEqual(expect.arrayContaining(['/v1/keys/{sha256}', '/verify']));
@@ -145,7 +159,11 @@ describe('/verify in a browser', () => {
     expect(await page.textContent('#checks-body')).toMatch(/Groth16 proof/);
     expect(await page.textContent('#not-proven')).toMatch(/development ceremony.*manifest\.json/s);
     expect(await page.textContent('#not-proven')).toMatch(/fixed point equals float/);
+    // Registered without a compile record: the server has no trust level to report.
+    expect(await page.textContent('#recorded-trust')).toBe('unknown');
+    expect(await page.textContent('#recorded-trust-note')).toMatch(/no trust level recorded.*Only zkinfer audit checks it/s);
     expect(requests).toContain(`/v1/keys/${receipt.model.vkeySha256}`);
+    expect(requests).toContain(`/v1/keys/${receipt.model.vkeySha256}/model`);
     shots.push(await screenshot(page, 'valid'));
   });
 
@@ -297,11 +315,57 @@ describe('/verify in a browser', () => {
     }
   });
 
+  it('shows the trust level a service-compiled build recorded, as unchecked; a dropped key\'s level is unknown', async () => {
+    await svc.startWorker();
+    const id = await uploadModel(svc.url, tinyMlp(), tinySamples(16));
+    const m = await call(`${svc.url}/v1/models/${id}`, 'GET');
+    expect(m.json.manifest.trust.level).toBe('development');
+    const p = await call(`${svc.url}/v1/proofs`, 'POST', { model: id, input: tinySamples(1, 9)[0] });
+    const done = await waitProof(svc.url, p.json.id, 120);
+    expect(done.status, JSON.stringify(done.error)).toBe('done');
+    const r = done.receipt as Receipt;
+    const h = r.model.vkeySha256;
+    const d = await (await fetch(`${svc.url}/v1/keys/${h}/model`)).json();
+    expect(d).toMatchObject({ model: id, vkeySha256: h, recordedTrust: { level: 'development', checked: false } });
+
+    let v = await paste(r);
+    expect(v.verdict, v.reason).toBe('valid');
+    expect(await page.textContent('#recorded-trust')).toBe('development');
+    expect(await page.getAttribute('#recorded-trust', 'data-level')).toBe('development');
+    const note = (await page.textContent('#recorded-trust-note'))!;
+    expect(note).toMatch(/operator's build recorded/);
+    expect(note).toContain(id);
+    expect(note).toMatch(/Only zkinfer audit checks it/);
+    expect(note).toMatch(/this page cannot/);
+    expect(note).toContain(m.json.manifest.trust.canForge);
+    expect(await page.textContent('#not-proven')).toMatch(/recorded trust level.*only zkinfer audit checks it/s);
+    shots.push(await screenshot(page, 'recorded-trust'));
+
+    // The same receipt with the key file dropped by the user: the page knows no trust level, and asks nothing.
+    const key = Buffer.from(await (await fetch(`${svc.url}/v1/keys/${h}`)).arrayBuffer());
+    await keySource('own');
+    const before = requests.length;
+    await forgetVerdict(page);
+    const dt = await page.evaluateHandle((text) => {
+      const t = new DataTransfer();
+      t.items.add(new File([text], 'verification_key.json', { type: 'application/json' }));
+      return t;
+    }, key.toString('utf8'));
+    await page.dispatchEvent('#key-drop', 'drop', { dataTransfer: dt });
+    v = await settledVerdict(page);
+    expect(v.verdict, v.reason).toBe('valid');
+    expect(await page.textContent('#key-source')).toMatch(/your file: verification_key\.json/);
+    expect(await page.textContent('#recorded-trust')).toBe('unknown');
+    expect(await page.textContent('#recorded-trust-note')).toMatch(/Unknown to this page: your key file records no trust level.*Only zkinfer audit/s);
+    expect(requests.slice(before).filter((q) => q.startsWith('/v1/keys/'))).toEqual([]);
+    await keySource('server');
+  });
+
   it('never asked the server to verify, raised no page errors; the screenshots are saved', () => {
     expect(pageErrors).toEqual([]);
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((p) => p.startsWith('/v1/verify'))).toEqual([]);
-    expect(shots).toHaveLength(5);
+    expect(shots).toHaveLength(6);
     for (const s of shots) expect(fs.statSync(s).size).toBeGreaterThan(10_000);
   });
 });

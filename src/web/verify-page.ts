@@ -539,7 +539,7 @@ function renderRecordedTrust(dl: HTMLElement, key: KeyInfo) {
   let level = 'unknown';
   let text: string;
   if (key.source === 'own') {
-    text = 'Your key file records no trust level, and this page asks the server nothing about it. Run zkinfer audit on its build to learn who could forge proofs for this key.';
+    text = 'Unknown to this page: your key file records no trust level, and the page asks the server nothing about it. Only zkinfer audit, run on the key\'s build, checks who could forge proofs for it.';
   } else if (!d) {
     text = `Unknown to this page. ${AUDIT_NOTE}`;
   } else if (!d.ok) {
