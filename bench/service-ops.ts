@@ -12,7 +12,7 @@
  * the API's loop is busy, which verification on pool threads should prevent.
  * The /healthz prober stays in this process, alongside the API.
  *
- * node bin/run.js bench/service-ops.ts [--proofs N] [--load-seconds S]
+ * node bin/run.js bench/service-ops.ts [--proofs N] [--load-seconds S] [--load-rounds R]
  * prints one JSON line.
  */
 import { spawn } from 'node:child_process';
@@ -35,6 +35,8 @@ function flag(name: string, fallback: number): number {
 }
 const PROOFS = flag('--proofs', 300);
 const LOAD_SECONDS = flag('--load-seconds', 20);
+/** More verify loads after the first, to tell the API's memory settling from growing. */
+const LOAD_ROUNDS = flag('--load-rounds', 1);
 const WORKERS = 2;
 const CONNECTIONS = 50;
 const HEALTH_SAMPLES = 200;
@@ -174,6 +176,8 @@ const workerPids = svc.workers.map((w) => w.pid!);
 const out: Record<string, unknown> = { proofs: PROOFS, workers: WORKERS, loadSeconds: LOAD_SECONDS, connections: CONNECTIONS, cpus: os.cpus().length, node: process.version };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zkinfer-ops-'));
 try {
+  // Right after the workers say ready: a prover child started ahead of its
+  // first job may still be loading.
   const idle = snapshot(workerPids);
   const model = await uploadModel(svc.url, onnx, data.calibration);
 
@@ -221,6 +225,12 @@ try {
   const loaded = await probeHealth(svc.url, intervalMs, load.finished);
   const ac = await load.done;
   const afterLoad = snapshot(workerPids);
+  const apiRssAfterEachLoadMb = [memOf('self')!.rssMb];
+  for (let i = 1; i < LOAD_ROUNDS; i++) {
+    await hammer(svc.url, bodyFile, LOAD_SECONDS).done;
+    apiRssAfterEachLoadMb.push(memOf('self')!.rssMb);
+  }
+  if (LOAD_ROUNDS > 1) out.apiRssAfterEachLoadMb = apiRssAfterEachLoadMb;
 
   out.healthz = { unloaded, loaded, p50Ratio: round(loaded.p50Ms / unloaded.p50Ms, 1), p99Ratio: round(loaded.p99Ms / unloaded.p99Ms, 1) };
   out.verifyLoad = {
