@@ -2,6 +2,8 @@
  * npm run bench [-- model ...]: for each model, constraints, compile, ceremony,
  * setup, witness, proof and verification times and peak memory. Prints a
  * table, writes bench/results/latest.json and compares with the previous run.
+ * --no-service skips the service figures, --no-ops the operating ones
+ * (process memory over 300 proofs, /healthz under verify load).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +41,7 @@ const SYSTEMS = ['groth16', 'plonk', 'fflonk'] as const;
 const systemModels = args.includes('--no-systems') ? [] : named.length ? named.filter((n) => n !== 'lenet5_28') : ['digits_mlp', 'digits_cnn'];
 const ceremonyPowers = args.includes('--no-ceremony') ? [] : [14, 17];
 const withService = !args.includes('--no-service');
+const withOps = !args.includes('--no-ops');
 /** Reuse an existing build in build/bench/NAME (its manifest's timings are reported). */
 const reuse = args.includes('--reuse');
 const previous = fs.existsSync(path.join(RESULTS, 'latest.json')) ? JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8')) : null;
@@ -111,6 +114,14 @@ if (withService) {
   service = last.startsWith('{') ? JSON.parse(last) : { error: `exit ${r.status}` };
 }
 
+let ops: Record<string, any> | null = null;
+if (withOps) {
+  process.stderr.write('service: process memory over 300 proofs, /healthz under verify load\n');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), path.join(ROOT, 'bench', 'service-ops.ts')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  ops = last.startsWith('{') ? JSON.parse(last) : { error: `exit ${r.status}` };
+}
+
 const s = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
 const change = (now: number | undefined, before: number | undefined) => {
   if (now === undefined || before === undefined || before === now) return '';
@@ -147,6 +158,14 @@ for (const [k, c] of Object.entries(ceremonies)) {
   process.stdout.write(`\ndevelopment ceremony ${k}: ${s(c.ms)} s${change(c.ms, previous?.ceremonies?.[k]?.ms)} (peak ${c.peakRssMb} MB)\n`);
 }
 if (service) process.stdout.write(`\nservice (digits_mlp, loopback): ${JSON.stringify(service)}\n`);
+if (ops?.error) process.stdout.write(`\nservice operations: error: ${ops.error}\n`);
+else if (ops) {
+  const t = ops.rssMb.total;
+  const h = ops.healthz;
+  process.stdout.write(`\nservice operations (digits_mlp, ${ops.workers} workers): RSS total ${t.before} -> ${t.after} MB over ${ops.proofs} proofs`
+    + ` (${ops.proving.proofsPerSecond}/s); /healthz p50/p99 ${h.unloaded.p50Ms}/${h.unloaded.p99Ms} ms idle,`
+    + ` ${h.loaded.p50Ms}/${h.loaded.p99Ms} ms under ${ops.connections} verify connections (${ops.verifyLoad.rps} verify/s, ${ops.verifyLoad.non2xx} non-2xx)\n`);
+}
 if (Object.keys(systems).length) {
   const sr = [['model/system', 'rows', 'domain', 'ptau', 'setup s', 'prove ms', 'verify ms', 'proof B', 'verify gas', 'model contract gas', 'verifier code B']];
   for (const [k, r] of Object.entries(systems)) {
@@ -164,6 +183,7 @@ fs.mkdirSync(RESULTS, { recursive: true });
 // Parts not measured this run keep their previous figures.
 const doc = {
   service: service ?? previous?.service ?? null,
+  serviceOps: ops ?? previous?.serviceOps ?? null,
   date: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   models: { ...(previous?.models ?? {}), ...results },
