@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { startService, call, uploadModel, waitProof, REDIS_URL, type TestService } from './helpers/service.js';
+import { startService, call, uploadModel, waitProof, API_KEY, REDIS_URL, type TestService } from './helpers/service.js';
 import { alive, childrenOf, childrenRunning, processesWithEnv, rssMb, sleep, until } from './helpers/faults.js';
 import { fixture, loadJson } from './helpers/builds.js';
 import { verifyReceipt } from '../src/verify/index.js';
@@ -222,7 +222,8 @@ describe('worker faults', () => {
 
     const lost = results.filter((r) => r.status !== 'done');
     const duplicated = [...completions.values()].filter((n) => n > 1).length;
-    const vk = await (await fetch(`${svc.url}/v1/models/${model}/verification-key`)).text();
+    // The key's exact bytes (the receipt names their sha256); the model is the test key's own.
+    const vk = await (await fetch(`${svc.url}/v1/models/${model}/verification-key`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
     for (const r of results.slice(0, 10)) expect((await verifyReceipt(r.receipt, vk)).valid).toBe(true);
     await stopWorkers();
     const left = ours();

@@ -60,12 +60,16 @@ export async function calibrate(bytes: Uint8Array, graph: Graph, samples: Float6
     }
     stats.set(name, s);
   };
+  // A final Softmax is not proven (the circuit's output is its input, the
+  // logits), so the integer program is judged against the float logits.
+  const last = graph.nodes.find((n) => n.outputs.includes(graph.output.name));
+  const proven = last?.opType === 'Softmax' ? last.inputs[0] : graph.output.name;
   try {
     for (const x of samples) {
       note(graph.input.name, x);
       const r = await model.run(x);
       for (const [name, v] of r) note(name, v);
-      outputs.push(r.get(graph.output.name)!);
+      outputs.push(r.get(proven)!);
     }
   } finally {
     await model.close();
