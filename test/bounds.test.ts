@@ -15,7 +15,7 @@ import { calibrate, parseCalibration, quantize, quantizeOptions, layerCostOf } f
 import { nest, type Receipt } from '../src/receipt/index.js';
 import { ThreadPool } from '../src/server/thread-pool.js';
 import { inspectModel } from '../src/server/inspect-task.js';
-import { verifyInPool, verifySignalsInPool, VERIFY_POOL_OPTIONS } from '../src/server/verify-task.js';
+import { verifyInPool, verifySignalsInPool, sharedVerifyPool } from '../src/server/verify-task.js';
 import { VkeyCache, storeSource, type VkeySource } from '../src/server/vkey-cache.js';
 import { ModelProver } from '../src/prove/index.js';
 import { verifyReceipt } from '../src/verify/index.js';
@@ -285,8 +285,10 @@ describe('inspect and verify on the pool', () => {
   let vkey: string;
   let mlp: Uint8Array;
   const mlpData = loadJson(fixture('digits_mlp.data.json'));
+  let vpool: ThreadPool;
   beforeAll(async () => {
-    pool = new ThreadPool({ size: 2, ...VERIFY_POOL_OPTIONS });
+    pool = new ThreadPool({ size: 2 });
+    vpool = sharedVerifyPool(2);
     mlp = fs.readFileSync(fixture('digits_mlp.onnx'));
     const dir = await ensureBuild('digits_mlp', mlp, mlpData);
     const prover = await ModelProver.load(dir);
@@ -318,26 +320,21 @@ describe('inspect and verify on the pool', () => {
   });
 
   it('verifies receipts and bare proofs on the pool; a tampered receipt is invalid, a malformed one RECEIPT_INVALID', async () => {
-    expect(await verifyInPool(pool, receipt, vkey)).toMatchObject({ valid: true });
+    expect(await verifyInPool(vpool, receipt, vkey)).toMatchObject({ valid: true });
     const bad = structuredClone(receipt);
     bad.outputQuantized[0] = String(BigInt(bad.outputQuantized[0]) + 1n);
-    expect(await verifyInPool(pool, bad, vkey)).toMatchObject({ valid: false, reason: 'quantized output differs from the proven output signals' });
-    expect(await caught(() => verifyInPool(pool, { proof: 1 }, vkey))).toMatchObject({ code: 'RECEIPT_INVALID' });
-    const s = await verifySignalsInPool(pool, receipt.proof, receipt.publicSignals, vkey);
+    expect(await verifyInPool(vpool, bad, vkey)).toMatchObject({ valid: false, reason: 'quantized output differs from the proven output signals' });
+    expect(await caught(() => verifyInPool(vpool, { proof: 1 }, vkey))).toMatchObject({ code: 'RECEIPT_INVALID' });
+    const s = await verifySignalsInPool(vpool, receipt.proof, receipt.publicSignals, vkey);
     expect(s).toMatchObject({ valid: true, outputQuantized: receipt.outputQuantized });
     const forged = [...receipt.publicSignals];
     forged[0] = String(BigInt(forged[0]) + 1n);
-    expect(await verifySignalsInPool(pool, receipt.proof, forged, vkey)).toMatchObject({ valid: false, reason: 'the groth16 proof does not verify against this model' });
+    expect(await verifySignalsInPool(vpool, receipt.proof, forged, vkey)).toMatchObject({ valid: false, reason: 'the groth16 proof does not verify against this model' });
   });
 
-  it('verification pools can be closed and made again, as an API restarting in process does', async () => {
-    // With V8 heap caps on these threads the second close crashed the process.
-    for (let round = 0; round < 3; round++) {
-      const p = new ThreadPool({ size: 2, ...VERIFY_POOL_OPTIONS });
-      const r = await Promise.all([0, 1, 2, 3].map(() => verifyInPool(p, receipt, vkey)));
-      expect(r.map((x) => x.valid)).toEqual([true, true, true, true]);
-      await p.close();
-    }
+  it('the verification pool is one per process, never closed, so its threads are never terminated', async () => {
+    expect(sharedVerifyPool(4)).toBe(vpool);
+    expect((await verifyInPool(vpool, receipt, vkey)).valid).toBe(true);
   });
 
   it('many concurrent verifications leave the main event loop free (in process, they occupy it)', async () => {
@@ -351,7 +348,7 @@ describe('inspect and verify on the pool', () => {
     };
     await verifyReceipt(receipt, vkey);
     const inProcess = await batch(() => verifyReceipt(receipt, vkey));
-    const pooled = await batch(() => verifyInPool(pool, receipt, vkey));
+    const pooled = await batch(() => verifyInPool(vpool, receipt, vkey));
     // Event-loop utilization: the share of the batch's wall time the main thread was busy.
     expect(inProcess).toBeGreaterThan(0.8);
     expect(pooled).toBeLessThan(0.5);

@@ -10,7 +10,7 @@ import { loadKey } from '../verify/index.js';
 import { flattenTensor, quantizeInput, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
 import { ThreadPool } from './thread-pool.js';
 import { inspectModel } from './inspect-task.js';
-import { verifyInPool, verifySignalsInPool, VERIFY_POOL_OPTIONS } from './verify-task.js';
+import { verifyInPool, verifySignalsInPool, sharedVerifyPool } from './verify-task.js';
 import { VkeyCache, storeSource } from './vkey-cache.js';
 import { HttpError, errorHandler } from './http-error.js';
 import { Authenticator, keyId } from './auth.js';
@@ -40,7 +40,7 @@ export interface AppDeps {
   registry?: ModelRegistry;
   /** Threads for model inspection. @defaultValue a pool of config.apiThreads with heap caps, closed by stop() */
   inspectPool?: ThreadPool;
-  /** Threads for proof verification. @defaultValue a pool of config.apiThreads, closed by stop() */
+  /** Threads for proof verification. @defaultValue the process's shared verification pool (never closed: see sharedVerifyPool) */
   verifyPool?: ThreadPool;
 }
 
@@ -119,8 +119,7 @@ export function createApp(deps: AppDeps) {
   const pending = redis ? new RedisPendingWebhooks(redis, prefix) : new MemoryPendingWebhooks();
   const webhookPolicy: WebhookPolicy = { allow: new AllowList(config.webhookAllow), resolve: deps.resolveHost ?? systemResolver, timeoutMs: config.webhookTimeoutMs };
   const inspectPool = deps.inspectPool ?? new ThreadPool({ size: config.apiThreads });
-  const verifyPool = deps.verifyPool ?? new ThreadPool({ size: config.apiThreads, ...VERIFY_POOL_OPTIONS });
-  const ownPools = [deps.inspectPool ? null : inspectPool, deps.verifyPool ? null : verifyPool].filter((p) => p !== null);
+  const verifyPool = deps.verifyPool ?? sharedVerifyPool(config.apiThreads);
   // Only texts that parse as verification keys, bounded by bytes: a hash naming
   // a 200 MB proving key is refused by its size, unread.
   const vkeys = new VkeyCache(storeSource(store));
@@ -438,7 +437,7 @@ export function createApp(deps: AppDeps) {
       clearInterval(sweep);
       await catchUp;
       await draining;
-      await Promise.all(ownPools.map((p) => p.close()));
+      if (!deps.inspectPool) await inspectPool.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { loadKey, verifyProof, verifyReceipt, type VerifyResult } from '../verif
 import { decodeSignals, dequantize, fromField, parseCanonical, signalLayout, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
 import { isMainThread } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
-import type { ThreadPool } from './thread-pool.js';
+import { ThreadPool } from './thread-pool.js';
 
 /**
  * Proof verification on a pool thread: a pairing check takes milliseconds of
@@ -11,12 +11,19 @@ import type { ThreadPool } from './thread-pool.js';
 export const VERIFY_TASK = import.meta.url;
 
 /**
- * Options for a pool that verifies. No V8 heap caps: Node 20 corrupts its own
- * heap (free(): invalid next size, SIGSEGV) when it terminates a capped thread
- * that has run WebAssembly, as the curve code does. Verification's memory is
- * bounded by its inputs instead: the body limit and the key cache.
+ * The process's verification threads: made once and never terminated. Node 20
+ * corrupts its own heap (free(): invalid next size, SIGSEGV) when it
+ * terminates a worker thread that has run WebAssembly, as the curve code
+ * does, with or without V8 heap caps; so these threads live as long as the
+ * process (idle threads do not keep it alive), and every API in the process
+ * shares them. Verification's memory is bounded by its inputs instead: the
+ * body limit and the key cache.
  */
-export const VERIFY_POOL_OPTIONS = Object.freeze({ resourceLimits: Object.freeze({}) });
+let shared: ThreadPool | null = null;
+export function sharedVerifyPool(size: number): ThreadPool {
+  shared ??= new ThreadPool({ size, resourceLimits: {} });
+  return shared;
+}
 
 /** A bare proof and its public signals, checked against a model's key. */
 export interface SignalsVerifyResult {
