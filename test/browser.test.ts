@@ -129,7 +129,7 @@ describe('GET /v1/keys/:sha256', () => {
 
   it('lists the page and the key route in the OpenAPI document; the page has a CSP', async () => {
     const o = await (await fetch(`${svc.url}/openapi.json`)).json();
-    expect(Object.keys(o.paths)).toEqual(expect.arrayContaining(['/v1/keys/{sha256}', '/verify']));
+    expect(Object.keys(o.paths)).toEqual(expect.arrayContaining(['/v1/keys/{sha256}', '/v1/keys/{sha256}/model', '/verify']));
     const p = await fetch(`${svc.url}/verify`);
     expect(p.headers.get('content-security-policy')).toMatch(/connect-src 'self'/);
     expect(await p.text()).toMatch(/<script type="module" src="verify.js">/);

@@ -102,6 +102,25 @@ export const OPENAPI = Object.freeze({
         responses: { 200: { description: 'the verification key file, byte for byte (JSON with the model interface in its zkinfer field)', content: json({ type: 'object' }) }, ...errors(400, 404) },
       },
     },
+    '/v1/keys/{sha256}/model': {
+      get: {
+        summary: 'What this service knows of a registered verification key: its model id, ONNX sha256, proof system, ceremony kind and the trust level its build recorded (not checked here: zkinfer audit checks it). Open to anyone.',
+        parameters: [{ name: 'sha256', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+        responses: {
+          200: {
+            description: 'the registered model',
+            content: json({
+              type: 'object',
+              properties: {
+                model: { type: 'string' }, onnxSha256: { type: 'string' }, vkeySha256: { type: 'string' }, system: { type: 'string' }, ceremony: { type: 'string' },
+                recordedTrust: { type: ['object', 'null'], properties: { level: { type: 'string' }, canForge: { type: 'string' }, checked: { type: 'boolean', enum: [false] }, note: { type: 'string' } } },
+              },
+            }),
+          },
+          ...errors(400, 404),
+        },
+      },
+    },
     '/verify': {
       get: {
         summary: 'A page that verifies receipts in the browser (drop, paste or choose a receipt); the key is fetched by hash from /v1/keys/{sha256} and hashed again, or supplied by the user. Nothing is sent to /v1/verify.',
