@@ -1,5 +1,5 @@
 import { loadKey, verifyProof, verifyReceipt, type VerifyResult } from '../verify/index.js';
-import { decodeSignals, dequantize, fromField, parseCanonical, signalLayout, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
+import { decodeSignals, dequantize, parseCanonical, signalLayout, VKEY_IO_FIELD, type ProofSystem } from '../receipt/index.js';
 import { isMainThread } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
 import { ThreadPool } from './thread-pool.js';
@@ -53,10 +53,9 @@ async function verifySignals(proof: unknown, publicSignals: readonly string[], v
   if (!(await verifyProof(system, sha, vk, signals as bigint[], proof))) {
     return { valid: false, reason: `the ${system} proof does not verify against this model` };
   }
-  const outQ = (signals as bigint[]).slice(0, layout.outputs).map(fromField);
   // What the proof is for: the outputs and the input (or its commitment) it binds.
-  const { inputQuantized, commitment } = decodeSignals(io, signals as bigint[]);
-  return { valid: true, output: outQ.map((q) => dequantize(q, io.output.scale)), outputQuantized: outQ.map(String), inputQuantized, commitment };
+  const { outputQuantized, inputQuantized, commitment } = decodeSignals(io, signals as bigint[]);
+  return { valid: true, output: outputQuantized.map((q) => dequantize(BigInt(q), io.output.scale)), outputQuantized, inputQuantized, commitment };
 }
 
 /**
