@@ -142,10 +142,15 @@ export function createApp(deps: AppDeps) {
   };
 
   // A compile that completed is the one source of keys /v1/verify and /v1/keys trust.
+  // Recorded once per model key and process: readyModel runs on every proof request.
+  const registered = new Set<string>();
   const registerCompiled = async (v: CompileView | null) => {
     if (!v || v.status !== 'done' || !v.result) return;
     const r = v.result;
+    const once = `${v.id}:${r.artifacts.vkey}`;
+    if (registered.has(once)) return;
     await registry.record({ modelId: v.id, onnxSha256: r.summary.onnxSha256, vkeySha256: r.artifacts.vkey, system: r.summary.system, ceremony: r.summary.ceremony.kind });
+    registered.add(once);
   };
 
   /** A model the caller may use (its owner's, or public); anyone else is told there is none. */
