@@ -9,13 +9,13 @@ export const BUILD_FILES = {
   calibration: 'calibration.json',
   /** The calibration samples as given (kept unless the build is compiled with private calibration): an audit recomputes calibration.json from them. */
   calibrationSamples: 'calibration-samples.json',
-  circuitDir: 'circuit',
-  circom: 'circuit/model.circom',
-  r1cs: 'circuit/model.r1cs',
-  sym: 'circuit/model.sym',
-  wasm: 'circuit/model_js/model.wasm',
-  /** circom's witness calculator, saved as CommonJS so ESM projects can load it. */
-  witnessCalculator: 'circuit/model_js/witness_calculator.cjs',
+  /** The constraint system, written by the builder (src/r1cs) in iden3's format. */
+  r1cs: 'model.r1cs',
+  /** Wire names, circom's .sym format. */
+  sym: 'model.sym',
+  /** The readable export (zkinfer export-circom): the same circuit as circom source with the circuits/ templates. */
+  circomDir: 'circom',
+  circom: 'circom/model.circom',
   zkey: 'model.zkey',
   vkey: 'verification_key.json',
 } as const;

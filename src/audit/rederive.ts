@@ -1,6 +1,6 @@
 import { importOnnx } from '../onnx/index.js';
 import { parseRecordedCalibration, quantize, quantizeOptions, type Program, type QuantizeOptions } from '../quantize/index.js';
-import { compileCircuit, writeCircuit } from '../pipeline/circuit.js';
+import { compileCircuit } from '../pipeline/circuit.js';
 import { buildPath } from '../paths.js';
 import { sha256 } from '../hash.js';
 
@@ -27,7 +27,6 @@ export async function rederiveCircuit(onnx: Uint8Array, calibration: unknown, op
     options: quantizeOptions({ ...options, autoPrecision: false }),
     exactInputScale,
   });
-  writeCircuit(program, workDir);
-  await compileCircuit(workDir);
+  compileCircuit(program, workDir);
   return { program, r1cs: buildPath(workDir, 'r1cs') };
 }

@@ -179,7 +179,7 @@ export function lowerProgram(p: Program, input: readonly bigint[], options: Part
   if (hashed) {
     const lay = commitLayout(nIn, bits);
     const items: FieldSignal[] = [...packInputs(cs, inputs, inputValues, lay.perPack, bits, lo), { value: opts.salt, lin: cs.constraining ? wireLin(saltWire) : null }];
-    const zero: FieldSignal = { value: 0n, lin: cs.constraining ? lin() : null };
+    const zero: FieldSignal = { value: 0n, lin: cs.constraining ? lin() : null, constant: true };
     if (lay.chunks === 0) poseidon(cs, items, commitWire);
     else {
       let state = poseidon(cs, items.slice(0, POSEIDON_WIDTH));

@@ -2,18 +2,11 @@ import type { Form, Gadget, Layer, Program } from '../quantize/program.js';
 import { layerCostOf } from '../quantize/program.js';
 import { commitLayout, POSEIDON_WIDTH } from '../receipt/commitment.js';
 import { elementCount } from '../receipt/io.js';
+import type { LayerCost } from './circuit.js';
 
 /** Library files a generated circuit includes (from circuits/ and circomlib). */
 export const LIBRARY_FILES = ['bits.circom', 'rescale.circom', 'compare.circom', 'commit.circom'] as const;
 export const CIRCOMLIB_FILES = ['poseidon.circom', 'poseidon_constants.circom'] as const;
-
-export interface LayerCost {
-  readonly node: string;
-  readonly op: string;
-  readonly outputs: number;
-  readonly constraints: number;
-  readonly bits: { readonly min: number; readonly max: number };
-}
 
 export interface EmittedCircuit {
   readonly source: string;

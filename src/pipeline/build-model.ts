@@ -5,7 +5,7 @@ import {
   type PrecisionTrial, type QuantizeOptions, type RecordedCalibration,
 } from '../quantize/index.js';
 import { judgeTrust } from './trust.js';
-import { compileCircuit, writeCircuit } from './circuit.js';
+import { compileCircuit } from './circuit.js';
 import { devPtau, publicPtau, type PtauInfo } from '../setup/ptau.js';
 import { keySize, setupKeys } from '../setup/systems.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
@@ -16,7 +16,6 @@ import { acceptedRange } from '../receipt/io.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
 import { releaseCurve } from '../curve.js';
-import { readR1csInfo } from '../compile/r1cs.js';
 
 export interface BuildOptions extends QuantizeOptions {
   /** A public powers-of-tau file; null makes (or reuses) a development one. */
@@ -87,7 +86,7 @@ export async function buildModel(
     progress(`precision ${t.activationBits}/${t.weightBits} bits: calibration top-1 ${t.top1}/${t.samples}, max error ${(t.relError * 100).toFixed(2)}% of the largest output`);
     return chosen.program;
   });
-  const emitted = writeCircuit(program, outDir);
+  fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(buildPath(outDir, 'onnx'), onnxBytes);
   fs.writeFileSync(buildPath(outDir, 'program'), JSON.stringify(program));
   // What the build records must pass the checks compile, audit and prove apply to any record.
@@ -99,12 +98,9 @@ export async function buildModel(
   fs.rmSync(buildPath(outDir, 'calibrationSamples'), { force: true });
   if (!privateCalibration) fs.writeFileSync(buildPath(outDir, 'calibrationSamples'), kept);
 
-  const stats = await timed(timings, 'compile', progress, () => compileCircuit(outDir));
-  const info = await readR1csInfo(buildPath(outDir, 'r1cs'));
-  const known = emitted.costs.reduce((s, c) => s + c.constraints, 0);
-  const layers = [...emitted.costs, { node: program.outputNode, op: program.io.visibility === 'hashed' ? 'output+commitment' : (program.io.input.perSignal ?? 1) > 1 ? 'output+input packs' : 'output', outputs: program.outputForms.length, constraints: info.nConstraints - known, bits: { min: 0, max: 0 } }];
+  const compiled = await timed(timings, 'compile', progress, () => compileCircuit(program, outDir));
 
-  const size = await keySize(system, buildPath(outDir, 'r1cs'), { nConstraints: info.nConstraints, nPublic: info.nPubInputs + info.nOutputs });
+  const size = await keySize(system, buildPath(outDir, 'r1cs'), { nConstraints: compiled.nConstraints, nPublic: compiled.publicSignals });
   if (system !== 'groth16') progress(`${system}: ${size.rows} gates, domain 2^${size.domainPower}, powers of tau 2^${size.ptauPower}`);
   let ceremony: PtauInfo;
   let phase2: Phase2Contribution[] = [];
@@ -131,7 +127,7 @@ export async function buildModel(
       source: range ? 'option' : 'calibration',
     },
     scales: program.scales,
-    constraints: { total: info.nConstraints, layers, wires: stats.wires, publicSignals: info.nPubInputs + info.nOutputs },
+    constraints: { total: compiled.nConstraints, layers: compiled.costs, wires: compiled.nWires, publicSignals: compiled.publicSignals },
     system,
     domain: { rows: size.rows, power: size.domainPower },
     ceremony: { ...ceremony, phase2 },

@@ -3,20 +3,46 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Program } from '../quantize/program.js';
 import { emitCircuit, type EmittedCircuit } from '../lower/index.js';
-import { runCircom, type CircomStats } from '../compile/circom.js';
-import { buildPath, BUILD_FILES, CIRCUITS_DIR } from '../paths.js';
+import { compileInput, lowerProgram, type LayerCost } from '../lower/circuit.js';
+import { buildPath, CIRCUITS_DIR } from '../paths.js';
 
 const require = createRequire(import.meta.url);
 
+export interface CompiledCircuit {
+  readonly nConstraints: number;
+  readonly nWires: number;
+  readonly publicSignals: number;
+  readonly costs: readonly LayerCost[];
+}
+
 /**
- * Writes a program's circom source and the library files it includes into
- * `outDir`'s circuit folder (laid out as a build directory). The build and
- * the audit both go through here, so an audit compiles exactly what a build
- * compiled.
+ * Compiles a program straight to its constraint system: model.r1cs and
+ * model.sym in `outDir`. The build and the audit both go through here, so
+ * an audit compiles exactly what a build compiled; the same program gives
+ * the same bytes.
  */
-export function writeCircuit(program: Program, outDir: string): EmittedCircuit {
+export function compileCircuit(program: Program, outDir: string): CompiledCircuit {
+  const lowered = lowerProgram(program, compileInput(program));
+  fs.mkdirSync(outDir, { recursive: true });
+  lowered.circuit.writeR1cs(buildPath(outDir, 'r1cs'), lowered.layout);
+  lowered.circuit.writeSym(buildPath(outDir, 'sym'));
+  return {
+    nConstraints: lowered.circuit.nConstraints,
+    nWires: lowered.circuit.nWires,
+    publicSignals: lowered.layout.nOutputs + lowered.layout.nPubInputs,
+    costs: lowered.costs,
+  };
+}
+
+/**
+ * Writes the program as circom source with the library it includes
+ * (circuits/ and circomlib) into `outDir`/circom: a readable export that
+ * circom compiles to the same constraint count and, signal by signal, the
+ * same witness.
+ */
+export function exportCircom(program: Program, outDir: string): EmittedCircuit {
   const emitted = emitCircuit(program);
-  const dir = buildPath(outDir, 'circuitDir');
+  const dir = buildPath(outDir, 'circomDir');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(buildPath(outDir, 'circom'), emitted.source);
   const circomlib = path.dirname(require.resolve('circomlib/package.json'));
@@ -25,12 +51,4 @@ export function writeCircuit(program: Program, outDir: string): EmittedCircuit {
     fs.copyFileSync(src, path.join(dir, f));
   }
   return emitted;
-}
-
-/** Compiles the circuit written by writeCircuit: r1cs, sym and witness wasm, with the witness calculator saved as CommonJS. */
-export async function compileCircuit(outDir: string): Promise<CircomStats> {
-  const stats = await runCircom(buildPath(outDir, 'circuitDir'), path.relative(BUILD_FILES.circuitDir, BUILD_FILES.circom));
-  const wc = buildPath(outDir, 'witnessCalculator');
-  fs.copyFileSync(wc.replace(/\.cjs$/, '.js'), wc);
-  return stats;
 }

@@ -1,6 +1,6 @@
 import type { ModelIO } from '../receipt/io.js';
 import type { ScaleRecord } from '../quantize/program.js';
-import type { LayerCost } from '../lower/emit.js';
+import type { LayerCost } from '../lower/circuit.js';
 import type { PtauInfo } from '../setup/ptau.js';
 import type { QuantizeOptions } from '../quantize/config.js';
 import type { PrecisionTrial } from '../quantize/precision.js';

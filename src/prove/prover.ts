@@ -1,14 +1,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as snarkjs from 'snarkjs';
 import { Groth16Prover } from './groth16-prover.js';
 import type { Program } from '../quantize/program.js';
-import { runReference } from '../quantize/reference.js';
+import { lowerProgram } from '../lower/circuit.js';
 import { assertPlausibleCalibration } from '../quantize/recorded.js';
 import { parseCalibration } from '../quantize/calibration.js';
 import type { Manifest } from '../pipeline/manifest.js';
-import path from 'node:path';
 import { buildPath } from '../paths.js';
 import {
   commitInputs, dequantize, flattenTensor, fromField, nest, quantizeInput, RECEIPT_FORMAT, sha256Hex, signalLayout, toField,
@@ -28,12 +26,6 @@ export interface ProveOptions {
 export interface ProveResult {
   readonly receipt: Receipt;
   readonly timings: { readonly witness: number; readonly prove: number };
-}
-
-const require = createRequire(import.meta.url);
-
-interface WitnessCalculator {
-  calculateWTNSBin(input: unknown, sanityCheck: boolean): Promise<Uint8Array>;
 }
 
 /**
@@ -78,14 +70,15 @@ async function loadProver(system: ProofSystem, zkey: Uint8Array): Promise<Prove>
 }
 
 /**
- * A model loaded for proving: the witness wasm and the proving key stay in
- * memory, so a long-running prover pays for loading them once.
+ * A model loaded for proving: the program and the proving key stay in
+ * memory, so a long-running prover pays for loading them once. The witness
+ * comes from the program itself (lower/circuit.ts, values only), numbered as
+ * the compiled r1cs numbers its wires.
  */
 export class ModelProver {
   private constructor(
     readonly manifest: Manifest,
     private readonly program: Program,
-    private readonly witnessCalc: WitnessCalculator,
     private readonly proveWitness: Prove,
     readonly vkeyText: string,
   ) {}
@@ -112,11 +105,8 @@ export class ModelProver {
     const manifest = await parsed('manifest', () => JSON.parse(read('manifest').toString()) as Manifest);
     const program = await parsed('program', () => JSON.parse(read('program').toString()) as Program);
     checkRecordedCalibration(dir, manifest, program);
-    // Instantiated once: compiling a large witness wasm costs more than running it.
-    const builder = await parsed('witnessCalculator', () => require(path.resolve(need('witnessCalculator'))) as (code: Uint8Array) => Promise<WitnessCalculator>);
-    const witnessCalc = await parsed('wasm', () => builder(read('wasm')));
     const prove = await parsed('zkey', () => loadProver(manifest.system, read('zkey')));
-    return new ModelProver(manifest, program, witnessCalc, prove, read('vkey').toString());
+    return new ModelProver(manifest, program, prove, read('vkey').toString());
   }
 
   get io() {
@@ -131,21 +121,16 @@ export class ModelProver {
   async prove(input: unknown, opts: Partial<ProveOptions> = {}, progress: Progress = () => {}): Promise<ProveResult> {
     const io = this.io;
     const q = this.quantize(input);
-    const expected = runReference(this.program, q).output;
     const hashed = io.visibility === 'hashed';
     const salt = hashed ? (opts.salt ?? randomSalt()) : 0n;
     const disclose = opts.disclose ?? true;
 
     progress('witness…');
     const t0 = performance.now();
-    let wtns: Uint8Array;
-    const witnessInput: Record<string, unknown> = { in: q.map((v) => toField(v).toString()) };
-    if (hashed) witnessInput.salt = salt.toString();
-    try {
-      wtns = await this.witnessCalc.calculateWTNSBin(witnessInput, true);
-    } catch (e) {
-      throw new ZkinferError('WITNESS_FAILED', `the circuit cannot be satisfied for this input: ${(e as Error).message.split('\n')[0]}`);
-    }
+    // A value outside its gadget's proven range throws here, naming the layer and element.
+    const witness = lowerProgram(this.program, q, { constraints: false, salt });
+    const expected = witness.output;
+    const wtns = witness.circuit.wtns();
     const tWitness = performance.now() - t0;
     progress(`witness done in ${(tWitness / 1000).toFixed(2)} s`);
 

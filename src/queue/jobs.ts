@@ -7,7 +7,7 @@ export const QUEUES = Object.freeze({ compile: 'zkinfer-compile', prove: 'zkinfe
 export const QUEUE_PREFIX = 'zkinfer';
 
 /** The build files a model's proofs need, by content hash. */
-export const ARTIFACT_FILES = ['onnx', 'program', 'manifest', 'r1cs', 'wasm', 'witnessCalculator', 'zkey', 'vkey'] as const;
+export const ARTIFACT_FILES = ['onnx', 'program', 'manifest', 'r1cs', 'zkey', 'vkey'] as const;
 export type ArtifactName = (typeof ARTIFACT_FILES)[number];
 export type Artifacts = Record<ArtifactName, string>;
 

@@ -1,23 +1,25 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import { buildPath } from '../../src/paths.js';
 import { runReference, type Program } from '../../src/quantize/index.js';
+import { lowerProgram } from '../../src/lower/index.js';
 import { toField } from '../../src/receipt/index.js';
-import { readSym } from './r1cs.js';
+import { firstViolation, parseR1cs, readSym } from './r1cs.js';
 
-const require = createRequire(import.meta.url);
+/** A witness computed from the program alone (values only, as the prover computes it), wire by wire. */
+export function witnessOf(program: Program, q: readonly bigint[], salt = 1n): bigint[] {
+  const c = lowerProgram(program, q, { constraints: false, salt }).circuit;
+  return Array.from({ length: c.nWires }, (_, w) => c.value(w));
+}
 
 /**
- * Checks the integer reference against the compiled circuit's witness: every
- * output and every layer signal circom kept as a wire, for each input.
- * Returns how many signal values were compared.
+ * Checks the build's r1cs against the witness the prover computes, for each
+ * input: every constraint holds, and every output and every layer signal
+ * the circuit keeps as a wire equals the integer reference. Returns how many
+ * signal values were compared.
  */
 export async function checkBitExact(dir: string, inputs: bigint[][]): Promise<number> {
   const program: Program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8'));
-  const jsDir = path.dirname(buildPath(dir, 'wasm'));
-  fs.copyFileSync(path.join(jsDir, 'witness_calculator.js'), path.join(jsDir, 'witness_calculator.cjs'));
-  const calc = await require(path.join(jsDir, 'witness_calculator.cjs'))(fs.readFileSync(buildPath(dir, 'wasm')));
+  const r1cs = parseR1cs(buildPath(dir, 'r1cs'));
   const sym = readSym(buildPath(dir, 'sym'));
   const probes: Array<[number, number]> = []; // [wire, global signal index]
   program.layers.forEach((l, k) => l.gadgets.forEach((_, j) => {
@@ -28,7 +30,10 @@ export async function checkBitExact(dir: string, inputs: bigint[][]): Promise<nu
   let compared = 0;
   for (const q of inputs) {
     const ref = runReference(program, q);
-    const w: bigint[] = await calc.calculateWitness({ in: q.map((v) => toField(v).toString()), ...(program.io.visibility === 'hashed' ? { salt: '1' } : {}) }, true);
+    const w = witnessOf(program, q);
+    if (w.length !== r1cs.nWires) throw new Error(`witness has ${w.length} wires, the r1cs ${r1cs.nWires}`);
+    const bad = firstViolation(r1cs, w);
+    if (bad >= 0) throw new Error(`constraint ${bad} fails for input ${q.join(',')}`);
     outWires.forEach((wire, j) => {
       if (w[wire] !== toField(BigInt(ref.output[j]))) throw new Error(`output ${j}: circuit ${w[wire]} vs reference ${ref.output[j]}`);
       compared++;

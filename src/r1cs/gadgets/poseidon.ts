@@ -1,7 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { FIELD_PRIME } from '../../receipt/field.js';
 import type { Builder } from '../builder.js';
-import { addScaled, addTerm, lin, ONE, wireLin, type Lin } from '../lin.js';
+import { addScaled, addTerm, constLin, lin, ONE, wireLin, type Lin } from '../lin.js';
 
 const require = createRequire(import.meta.url);
 
@@ -9,6 +11,8 @@ const require = createRequire(import.meta.url);
 export interface FieldSignal {
   readonly value: bigint;
   readonly lin: Lin | null;
+  /** Known without any wire (the initial state, padding): its S-box costs nothing. */
+  readonly constant?: boolean;
 }
 
 interface Constants {
@@ -29,7 +33,8 @@ const cache = new Map<number, Constants>();
 function constants(t: number): Constants {
   let c = cache.get(t);
   if (!c) {
-    table ??= require('circomlibjs/src/poseidon_constants_opt.json');
+    // The package exports no path to its constants: found beside its entry point.
+    table ??= JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve('circomlibjs')), '..', 'src', 'poseidon_constants_opt.json'), 'utf8'));
     const k = t - 2;
     const b = (s: string) => BigInt(s);
     c = { C: table!.C[k].map(b), S: table!.S[k].map(b), M: table!.M[k].map((r) => r.map(b)), P: table!.P[k].map((r) => r.map(b)) };
@@ -41,14 +46,15 @@ function constants(t: number): Constants {
 const F = (x: bigint): bigint => ((x % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
 
 /** Poseidon's cost for n inputs: three products per S-box, 8 full rounds of t = n + 1 and the partial rounds. */
-export const poseidonCost = (n: number): number => 3 * (N_ROUNDS_F * (n + 1) + N_ROUNDS_P[n - 1]);
+export const poseidonCost = (n: number, constants = 1): number => 3 * (N_ROUNDS_F * (n + 1) + N_ROUNDS_P[n - 1] - constants);
 
 /**
  * Poseidon(n) over BN254 as circomlib's circuit and circomlibjs compute it
  * (width t = n + 1, initial state 0, the optimized partial rounds). Cost:
- * poseidonCost(n) = 3·(8t + partial rounds) constraints, the x^5 S-boxes
- * (x², x⁴, x⁵); round constants and the MDS mixes are linear and fold into
- * the next S-box. With `out`, the hash is that (public) wire: the last mix
+ * poseidonCost(n) = 3·(8t + partial rounds - 1) constraints, the x^5
+ * S-boxes (x², x⁴, x⁵) but the first round's on the constant initial state
+ * (and on constant padding inputs); round constants and the MDS mixes are
+ * linear and fold into the next S-box. With `out`, the hash is that (public) wire: the last mix
  * defines the first S-box output instead, so the output costs nothing.
  */
 export function poseidon(cs: Builder, inputs: readonly FieldSignal[], out?: number): FieldSignal {
@@ -56,13 +62,14 @@ export function poseidon(cs: Builder, inputs: readonly FieldSignal[], out?: numb
   const nP = N_ROUNDS_P[t - 2];
   const { C, S, M, P } = constants(t);
   const on = cs.constraining;
-  let state: FieldSignal[] = [{ value: 0n, lin: on ? lin() : null }, ...inputs];
+  let state: FieldSignal[] = [{ value: 0n, lin: on ? lin() : null, constant: true }, ...inputs];
 
-  const addC = (x: FieldSignal, k: bigint): FieldSignal => ({ value: F(x.value + k), lin: on ? addTerm(addScaled(lin(), x.lin!), ONE, k) : null });
+  const addC = (x: FieldSignal, k: bigint): FieldSignal => ({ value: F(x.value + k), lin: on ? addTerm(addScaled(lin(), x.lin!), ONE, k) : null, constant: x.constant === true });
   const sbox = (x: FieldSignal, result?: () => [Lin, bigint]): FieldSignal => {
     const x2 = F(x.value * x.value);
     const x4 = F(x2 * x2);
     const x5 = F(x4 * x.value);
+    if (x.constant && !result) return { value: x5, lin: on ? constLin(x5) : null, constant: true };
     const w2 = cs.wire(x2);
     const w4 = cs.wire(x4);
     cs.enforce(() => [x.lin!, x.lin!, wireLin(w2)]);
