@@ -13,6 +13,7 @@ import { keyFileOf, readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerCeremonyCommands } from './ceremony.js';
+import { registerCircuitCommands } from './circuit.js';
 import { PROOF_SYSTEMS } from '../receipt/index.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -226,6 +227,7 @@ function program(): Command {
   registerContractCommands(cmd);
   registerAuditCommands(cmd);
   registerCeremonyCommands(cmd);
+  registerCircuitCommands(cmd);
   return cmd;
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import * as snarkjs from 'snarkjs';
 import { Groth16Prover } from './groth16-prover.js';
 import type { Program } from '../quantize/program.js';
-import { lowerProgram } from '../lower/circuit.js';
+import { lowerProgram, type LoweredCircuit } from '../lower/circuit.js';
 import { assertPlausibleCalibration } from '../quantize/recorded.js';
 import { parseCalibration } from '../quantize/calibration.js';
 import type { Manifest } from '../pipeline/manifest.js';
@@ -116,6 +116,11 @@ export class ModelProver {
   /** Checks and quantizes a nested float input; throws INPUT_* errors. */
   quantize(input: unknown): bigint[] {
     return quantizeInput(this.io, flattenTensor(input, this.io.input.shape, 'input'));
+  }
+
+  /** The witness of an input (values only, numbered as the build's r1cs); throws INPUT_* or WITNESS_FAILED. */
+  witness(input: unknown, salt = 0n): LoweredCircuit {
+    return lowerProgram(this.program, this.quantize(input), { constraints: false, salt });
   }
 
   async prove(input: unknown, opts: Partial<ProveOptions> = {}, progress: Progress = () => {}): Promise<ProveResult> {
