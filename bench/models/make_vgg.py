@@ -23,7 +23,7 @@ N_TEST = 20
 # (name, conv channels (a, b, c), epochs)
 MODELS = [
     ('vgg_32', (16, 32, 32), 10),
-    ('vgg_wide_32', (60, 120, 120), 6),
+    ('vgg_wide_32', (54, 108, 108), 6),
 ]
 
 
