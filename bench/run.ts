@@ -16,7 +16,7 @@ const WORK = path.join(ROOT, 'build', 'bench');
 const DEFAULT_MODELS = ['digits_mlp', 'digits_cnn', 'lenet5_28'];
 
 function locate(name: string): [string, string] | null {
-  for (const dir of [SHARED, path.join(ROOT, 'test', 'fixtures')]) {
+  for (const dir of [SHARED, path.join(ROOT, 'test', 'fixtures'), path.join(ROOT, 'bench', 'models')]) {
     const onnx = path.join(dir, `${name}.onnx`);
     const data = path.join(dir, `${name}.data.json`);
     if (fs.existsSync(onnx) && fs.existsSync(data)) return [onnx, data];
