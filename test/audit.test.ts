@@ -18,6 +18,7 @@ import { readR1csInfo } from '../src/compile/r1cs.js';
 import { ModelProver } from '../src/prove/index.js';
 import type { Program } from '../src/quantize/index.js';
 import type { Manifest } from '../src/pipeline/index.js';
+import { readProgram, writeProgram } from '../src/build/program-file.js';
 
 const work = path.join(ARTIFACTS, 'audit');
 const data = loadJson(fixture('digits_mlp.data.json'));
@@ -48,7 +49,7 @@ afterAll(releaseCurve);
 
 describe('circuit compilation is deterministic', () => {
   it('the same program compiles to a byte-identical r1cs and sym map, equal to the build\'s', async () => {
-    const program: Program = loadJson(buildPath(dir, 'program'));
+    const program: Program = readProgram(buildPath(dir, 'program'));
     const outs = [path.join(work, 'det-a'), path.join(work, 'det-b')];
     for (const o of outs) {
       fs.rmSync(o, { recursive: true, force: true });
@@ -130,7 +131,7 @@ describe('audit', () => {
   it('fails when calibration.json is altered so that a scale changes, even with the manifest rewritten to match', async () => {
     const d = copyBuild(dir, 'calibration-altered');
     const cal = loadJson(buildPath(d, 'calibration'));
-    const program: Program = loadJson(buildPath(d, 'program'));
+    const program: Program = readProgram(buildPath(d, 'program'));
     // Hidden tensors' recorded ranges 4x wider: their activation scales drop by 2 bits.
     for (const k of Object.keys(cal.ranges)) {
       if (k !== program.io.input.name && k !== program.io.output.name) cal.ranges[k] = cal.ranges[k].map((v: number) => v * 4);
@@ -167,12 +168,12 @@ const write = (f: string, x: unknown) => {
 async function rebuiltWith(from: string, name: string, edit: (cal: any, program: Program) => void): Promise<string> {
   const d = copyBuild(from, name);
   const cal = loadJson(buildPath(d, 'calibration'));
-  edit(cal, loadJson(buildPath(d, 'program')));
+  edit(cal, readProgram(buildPath(d, 'program')));
   const text = `${JSON.stringify(cal, null, 1)}\n`;
   fs.writeFileSync(buildPath(d, 'calibration'), text);
   const m: Manifest = loadJson(buildPath(d, 'manifest'));
   const { program } = await rederiveCircuit(fs.readFileSync(buildPath(d, 'onnx')), cal, m.options, d);
-  fs.writeFileSync(buildPath(d, 'program'), JSON.stringify(program));
+  writeProgram(buildPath(d, 'program'), program);
   // The circuit may have grown past the build's ceremony: a development one of the size it needs.
   const info = await readR1csInfo(buildPath(d, 'r1cs'));
   const size = await keySize('groth16', buildPath(d, 'r1cs'), { nConstraints: info.nConstraints, nPublic: info.nPubInputs + info.nOutputs });

@@ -14,6 +14,7 @@ import { buildPath, BUILD_FILES } from '../src/paths.js';
 import { flattenTensor, nest, quantizeInput, toField } from '../src/receipt/index.js';
 import type { Program } from '../src/quantize/index.js';
 import type { Manifest } from '../src/pipeline/index.js';
+import { readProgram } from '../src/build/program-file.js';
 
 const require = createRequire(import.meta.url);
 
@@ -52,7 +53,7 @@ describe.each(CASES)('circom export of $name', ({ name, build, inputs }) => {
   let manifest: Manifest;
   beforeAll(async () => {
     dir = await build();
-    program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8'));
+    program = readProgram(buildPath(dir, 'program'));
     manifest = JSON.parse(fs.readFileSync(buildPath(dir, 'manifest'), 'utf8'));
     out = path.join(ARTIFACTS, 'circom-export', name);
     fs.rmSync(out, { recursive: true, force: true });

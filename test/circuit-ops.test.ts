@@ -11,6 +11,7 @@ import { releaseCurve } from '../src/curve.js';
 import type { Program } from '../src/quantize/index.js';
 import { buildPath } from '../src/paths.js';
 import fs from 'node:fs';
+import { readProgram } from '../src/build/program-file.js';
 
 /**
  * A ReLU layer dead over the whole accepted input range (every weight and
@@ -45,7 +46,7 @@ const shape = [1, 1, 6, 6];
 beforeAll(async () => {
   const cal = samplesFor(shape, 24, 1).map((x) => nest(x, shape));
   dir = await ensureBuild('kitchen_sink', kitchenSink(), cal, { inputRange: [-1, 1] });
-  program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8'));
+  program = readProgram(buildPath(dir, 'program'));
 });
 afterAll(releaseCurve);
 
@@ -80,7 +81,7 @@ describe('a layer of dead units (every gadget constant)', () => {
   let dead: Program;
   beforeAll(async () => {
     deadDir = await ensureBuild('dead_relu', deadBranch(), inputs.slice(0, 8).map((x) => nest(x, shape)), { inputRange: [0, 1] });
-    dead = JSON.parse(fs.readFileSync(buildPath(deadDir, 'program'), 'utf8'));
+    dead = readProgram(buildPath(deadDir, 'program'));
   });
 
   it('compiles: the dead layer is constants, its live neighbour gadgets', () => {

@@ -9,6 +9,7 @@ import { flattenTensor, quantizeInput } from '../src/receipt/index.js';
 import { buildPath } from '../src/paths.js';
 import { releaseCurve } from '../src/curve.js';
 import type { Manifest } from '../src/pipeline/index.js';
+import { readProgram } from '../src/build/program-file.js';
 
 const data = loadJson(fixture('digits_cnn.data.json'));
 let dir: string;
@@ -17,7 +18,7 @@ const quantized = (p: Program) => data.test.map((t: { input: unknown }) => quant
 
 beforeAll(async () => {
   dir = await ensureBuild('digits_cnn', fs.readFileSync(fixture('digits_cnn.onnx')), data);
-  program = loadJson(buildPath(dir, 'program'));
+  program = readProgram(buildPath(dir, 'program'));
 });
 afterAll(releaseCurve);
 

@@ -14,6 +14,7 @@ import { flattenTensor, publicInputSignals, quantizeInput, FIELD_PRIME, toField,
 import { buildPath } from '../src/paths.js';
 import { releaseCurve } from '../src/curve.js';
 import type { Manifest } from '../src/pipeline/index.js';
+import { readProgram } from '../src/build/program-file.js';
 
 const require = createRequire(import.meta.url);
 const data = loadJson(fixture('digits_mlp.data.json'));
@@ -30,7 +31,7 @@ beforeAll(async () => {
   dir = await ensureBuild('digits_mlp', onnx, data);
   prover = await ModelProver.load(dir);
   vkey = fs.readFileSync(buildPath(dir, 'vkey'), 'utf8');
-  program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8'));
+  program = readProgram(buildPath(dir, 'program'));
   for (const t of data.test.slice(0, 3)) receipts.push((await prover.prove(t.input)).receipt);
 });
 

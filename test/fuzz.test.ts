@@ -11,6 +11,7 @@ import { checkBitExact } from './helpers/bitexact.js';
 import { FUZZ_REGRESSIONS, randomCase, type FuzzCase } from './helpers/fuzz-graphs.js';
 import { judge } from './helpers/fuzz-bound.js';
 import { rand } from './helpers/onnx-builder.js';
+import { writeProgram } from '../src/build/program-file.js';
 
 /**
  * Differential fuzz: random small graphs of the supported operators, each
@@ -83,7 +84,7 @@ async function runCase(c: FuzzCase, index: number): Promise<void> {
     const dir = path.join(ARTIFACTS, 'fuzz', index < 0 ? `fixed${-index}` : `case${index}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(buildPath(dir, 'program'), JSON.stringify(program));
+    writeProgram(buildPath(dir, 'program'), program);
     compileCircuit(program, dir);
     totals.signals += await checkBitExact(dir, qs);
     totals.graphs++;

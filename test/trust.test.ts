@@ -19,6 +19,7 @@ import { buildPath } from '../src/paths.js';
 import { sha256 } from '../src/hash.js';
 import { releaseCurve } from '../src/curve.js';
 import type { Program } from '../src/quantize/index.js';
+import { readProgram } from '../src/build/program-file.js';
 
 const work = path.join(ARTIFACTS, 'trust');
 const onnx = tinyMlp();
@@ -136,7 +137,7 @@ describe('a phase 2 with no secret contribution (regression)', () => {
     await snarkjs.zKey.newZKey(buildPath(d, 'r1cs'), m.ceremony.file, `${zkey}.0`);
     await snarkjs.zKey.beacon(`${zkey}.0`, zkey, 'public beacon', BEACON, 10);
     fs.rmSync(`${zkey}.0`);
-    const io = (loadJson(buildPath(d, 'program')) as Program).io;
+    const io = readProgram(buildPath(d, 'program')).io;
     await writeVerificationKey(zkey, buildPath(d, 'vkey'), io);
     const { contributions } = await readPhase2Transcript(zkey);
     const manifest = {
@@ -200,7 +201,7 @@ describe('a phase 2 with no secret contribution (regression)', () => {
     const m: Manifest = loadJson(buildPath(e, 'manifest'));
     const zkey = buildPath(e, 'zkey');
     await snarkjs.zKey.newZKey(buildPath(e, 'r1cs'), m.ceremony.file, zkey);
-    await writeVerificationKey(zkey, buildPath(e, 'vkey'), (loadJson(buildPath(e, 'program')) as Program).io);
+    await writeVerificationKey(zkey, buildPath(e, 'vkey'), readProgram(buildPath(e, 'program')).io);
     fs.writeFileSync(buildPath(e, 'manifest'), JSON.stringify({
       ...m, ceremony: { ...m.ceremony, phase2: [] },
       keys: { vkeySha256: sha256(fs.readFileSync(buildPath(e, 'vkey'))), zkeySha256: sha256(fs.readFileSync(zkey)) },

@@ -11,6 +11,7 @@ import { sha256 } from '../hash.js';
 import { ZkinferError } from '../errors.js';
 import { readPhase2Transcript } from './transcript.js';
 import { judgeTrust } from '../pipeline/trust.js';
+import { readProgram } from '../build/program-file.js';
 
 export interface ContributionResult {
   readonly contribution: Phase2Contribution;
@@ -53,7 +54,7 @@ async function addToBuild(dir: string, name: string, kind: Phase2Contribution['k
   }
   let io: Program['io'];
   try {
-    io = (JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8')) as Program).io;
+    io = readProgram(buildPath(dir, 'program')).io;
   } catch (e) {
     throw new ZkinferError('BUILD_INVALID', `${buildPath(dir, 'program')}: ${(e as Error).message}`);
   }

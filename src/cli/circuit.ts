@@ -6,19 +6,10 @@ import { exportCircom } from '../pipeline/circuit.js';
 import { buildPath } from '../paths.js';
 import { checkR1csFile } from '../r1cs/file.js';
 import { ZkinferError } from '../errors.js';
-import { readUserFile, readUserJson } from './files.js';
-import type { Program } from '../quantize/index.js';
+import { readUserJson } from './files.js';
+import { openBuild } from '../build/open.js';
 
 const log = (msg: string) => process.stderr.write(`[zkinfer] ${msg}\n`);
-
-function readProgram(build: string): Program {
-  const text = readUserFile(buildPath(build, 'program'), 'build program', 'BUILD_INVALID').toString('utf8');
-  try {
-    return JSON.parse(text) as Program;
-  } catch (e) {
-    throw new ZkinferError('BUILD_INVALID', `${buildPath(build, 'program')}: ${(e as Error).message}`);
-  }
-}
 
 /** Commands on a build's circuit: its witness for an input, and its circom export. */
 export function registerCircuitCommands(cmd: Command): void {
@@ -54,7 +45,7 @@ export function registerCircuitCommands(cmd: Command): void {
     .option('--out <dir>', 'directory to write circom/model.circom and its includes into (default: the build directory)')
     .action((build: string, o) => {
       const out = o.out ?? build;
-      const emitted = exportCircom(readProgram(build), out);
+      const emitted = exportCircom(openBuild(build, ['manifest', 'program']).program(), out);
       log(`${emitted.includes.length} library files beside it; compile with: circom model.circom --r1cs --O2`);
       process.stdout.write(`${path.resolve(buildPath(out, 'circom'))}\n`);
     });

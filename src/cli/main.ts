@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { buildModel, fidelity, recordedTrust, type Manifest, type TrustVerdict } from '../pipeline/index.js';
+import { buildModel, buildKeyFor, fidelity, recordedTrust, type Manifest, type TrustVerdict } from '../pipeline/index.js';
 import { ModelProver } from '../prove/index.js';
 import { verifyReceipt } from '../verify/index.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
+import { reusableBuild } from '../build/open.js';
 import { sha256 } from '../hash.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { EXIT, exitCodeOf } from './exit.js';
@@ -197,11 +198,10 @@ function program(): Command {
     .action(async (o) => {
       const ex = path.join(ROOT, 'examples', 'digits_mlp');
       const onnx = fs.readFileSync(path.join(ex, 'model.onnx'));
-      const manifestFile = buildPath(o.out, 'manifest');
-      const fresh = fs.existsSync(manifestFile) && fs.existsSync(buildPath(o.out, 'zkey'))
-        && (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { onnx: { sha256: string } }).onnx.sha256 === sha256(onnx);
-      if (fresh) log(`using the compiled example in ${o.out}`);
-      else await buildModel(onnx, JSON.parse(fs.readFileSync(path.join(ex, 'calibration.json'), 'utf8')), o.out, {}, log);
+      const calibration = JSON.parse(fs.readFileSync(path.join(ex, 'calibration.json'), 'utf8'));
+      // Reused only when made from this ONNX file, calibration and options.
+      if (reusableBuild(o.out, buildKeyFor(onnx, calibration))) log(`using the compiled example in ${o.out}`);
+      else await buildModel(onnx, calibration, o.out, {}, log);
       const { input, label } = JSON.parse(fs.readFileSync(path.join(ex, 'input.json'), 'utf8')) as { input: unknown; label: number };
       const prover = await ModelProver.load(o.out);
       try {

@@ -16,6 +16,8 @@ import { acceptedRange } from '../receipt/io.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
 import { releaseCurve } from '../curve.js';
+import { writeProgram } from '../build/program-file.js';
+import { buildKey } from '../build/key.js';
 
 export interface BuildOptions extends QuantizeOptions {
   /** A public powers-of-tau file; null makes (or reuses) a development one. */
@@ -49,6 +51,12 @@ async function timed<T>(timings: Record<string, number>, phase: string, progress
   timings[phase] = Math.round(performance.now() - t0);
   progress(`${phase} done in ${(timings[phase] / 1000).toFixed(2)} s`);
   return r;
+}
+
+/** The key a build with these inputs records (build/key.ts): every option but where keys are cached. */
+export function buildKeyFor(onnxBytes: Uint8Array, calibration: unknown, opts: Partial<BuildOptions> = {}): string {
+  const { ptau, keysDir: _keys, system, privateCalibration, ...quantizeOpts } = { ...BUILD_DEFAULTS, ...opts };
+  return buildKey(onnxBytes, calibration, { ...quantizeOptions(quantizeOpts), ptau, system, privateCalibration });
 }
 
 /**
@@ -88,7 +96,7 @@ export async function buildModel(
   });
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(buildPath(outDir, 'onnx'), onnxBytes);
-  fs.writeFileSync(buildPath(outDir, 'program'), JSON.stringify(program));
+  writeProgram(buildPath(outDir, 'program'), program);
   // What the build records must pass the checks compile, audit and prove apply to any record.
   const finalOptions = trials.length ? { ...options, activationBits: trials[trials.length - 1].activationBits, weightBits: trials[trials.length - 1].weightBits } : options;
   assertPlausibleCalibration(recorded, { inputName: graph.input.name, activationBits: finalOptions.activationBits, samples }, 'calibration');
@@ -114,6 +122,7 @@ export async function buildModel(
   const range = options.inputRange;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
+    buildKey: buildKeyFor(onnxBytes, calibration, opts),
     onnx: { sha256: onnxSha256, opset: graph.opset, ops: [...new Set(graph.nodes.map((n) => n.opType))] },
     options: finalOptions,
     precision: trials.length

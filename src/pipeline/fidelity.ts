@@ -4,6 +4,7 @@ import { FloatModel, argmax, runReference, type Program } from '../quantize/inde
 import { flattenTensor, quantizeInput } from '../receipt/index.js';
 import { buildPath } from '../paths.js';
 import { ZkinferError } from '../errors.js';
+import { readProgram } from '../build/program-file.js';
 
 export interface FidelityReport {
   readonly task: 'classification' | 'regression';
@@ -50,7 +51,7 @@ function parseData(data: unknown, allowPlain: boolean): { task?: string; test: T
  */
 export async function fidelity(dir: string, data: unknown): Promise<FidelityReport> {
   const onnx = fs.readFileSync(buildPath(dir, 'onnx'));
-  const program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8')) as Program;
+  const program = readProgram(buildPath(dir, 'program'));
   return measureFidelity(onnx, program, parseData(data, false));
 }
 

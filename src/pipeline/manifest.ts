@@ -13,6 +13,8 @@ export const MANIFEST_FORMAT = 'zkinfer-build/1';
 /** What a build directory holds and how it was made. */
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
+  /** sha256 of the ONNX bytes, calibration samples and options (build/key.ts): the reuse policy compares it. */
+  readonly buildKey?: string;
   readonly onnx: { readonly sha256: string; readonly opset: number; readonly ops: readonly string[] };
   readonly options: QuantizeOptions;
   readonly precision: { readonly mode: 'auto' | 'fixed'; readonly trials: readonly PrecisionTrial[]; readonly reason: string };

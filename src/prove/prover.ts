@@ -13,6 +13,7 @@ import {
   FIELD_PRIME, type ProofSystem, type Receipt,
 } from '../receipt/index.js';
 import { ZkinferError, fileError } from '../errors.js';
+import { readProgram } from '../build/program-file.js';
 
 export type Progress = (msg: string) => void;
 
@@ -103,7 +104,7 @@ export class ModelProver {
       }
     };
     const manifest = await parsed('manifest', () => JSON.parse(read('manifest').toString()) as Manifest);
-    const program = await parsed('program', () => JSON.parse(read('program').toString()) as Program);
+    const program = readProgram(need('program'));
     checkRecordedCalibration(dir, manifest, program);
     const prove = await parsed('zkey', () => loadProver(manifest.system, read('zkey')));
     return new ModelProver(manifest, program, prove, read('vkey').toString());

@@ -4,6 +4,7 @@ import { runReference, type Program } from '../../src/quantize/index.js';
 import { lowerProgram } from '../../src/lower/index.js';
 import { toField } from '../../src/receipt/index.js';
 import { firstViolation, parseR1cs, readSym } from './r1cs.js';
+import { readProgram } from '../../src/build/program-file.js';
 
 /** A witness computed from the program alone (values only, as the prover computes it), wire by wire. */
 export function witnessOf(program: Program, q: readonly bigint[], salt = 1n): bigint[] {
@@ -18,7 +19,7 @@ export function witnessOf(program: Program, q: readonly bigint[], salt = 1n): bi
  * signal values were compared.
  */
 export async function checkBitExact(dir: string, inputs: bigint[][]): Promise<number> {
-  const program: Program = JSON.parse(fs.readFileSync(buildPath(dir, 'program'), 'utf8'));
+  const program: Program = readProgram(buildPath(dir, 'program'));
   const r1cs = parseR1cs(buildPath(dir, 'r1cs'));
   const sym = readSym(buildPath(dir, 'sym'));
   const probes: Array<[number, number]> = []; // [wire, global signal index]
