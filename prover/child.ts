@@ -6,12 +6,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { JobKind } from './processor.js';
-import type { JobStatus } from '../src/queue/jobs.js';
+import type { JobProgress } from '../src/queue/jobs.js';
 
 export type ToChild = { type: 'run'; id: string; kind: JobKind; data: unknown };
 export type FromChild =
   | { type: 'ready' }
-  | { type: 'phase'; id: string; phase: JobStatus }
+  | { type: 'progress'; id: string; progress: JobProgress }
   | { type: 'done'; id: string; value: unknown }
   | { type: 'failed'; id: string; error: { code: string; message: string } };
 
@@ -40,7 +40,7 @@ if (process.send) {
   const { runJob, jobFailure } = await import('./processor.js');
   process.on('message', (m: ToChild) => {
     if (m?.type !== 'run') return;
-    runJob(m.kind, m.data, (phase) => send({ type: 'phase', id: m.id, phase })).then(
+    runJob(m.kind, m.data, (progress: JobProgress) => send({ type: 'progress', id: m.id, progress })).then(
       (value) => send({ type: 'done', id: m.id, value }),
       (e) => send({ type: 'failed', id: m.id, error: jobFailure(e) }),
     );

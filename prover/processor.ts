@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ArtifactStore } from '../src/store/store.js';
 import { runCompileJob } from '../src/jobs/compile-job.js';
 import { runProveJob } from '../src/jobs/prove-job.js';
-import type { CompileJobData, JobStatus, ProveJobData } from '../src/queue/jobs.js';
+import { jobProgress, type CompileJobData, type ProveJobData, type ReportProgress } from '../src/queue/jobs.js';
 import { ZkinferError, isZkinferError } from '../src/errors.js';
 import { failureOf, type JobFailure } from '../src/queue/failure.js';
 import { storeFromEnv, workDirFromEnv } from './store.js';
@@ -16,14 +16,14 @@ export type JobKind = 'compile' | 'prove';
 
 let store: ArtifactStore | null = null;
 
-export async function runJob(kind: JobKind, data: unknown, phase: (s: JobStatus) => void): Promise<unknown> {
+export async function runJob(kind: JobKind, data: unknown, report: ReportProgress): Promise<unknown> {
   store ??= storeFromEnv();
   if (kind === 'compile') {
-    phase('compiling');
-    return runCompileJob(data as CompileJobData, store, workDirFromEnv(), () => {});
+    report({ status: 'compiling', phase: null, progress: 0 });
+    return runCompileJob(data as CompileJobData, store, workDirFromEnv(), (e) => report(jobProgress(e)));
   }
   try {
-    return await runProveJob(data as ProveJobData, store, path.join(workDirFromEnv(), 'models'), phase);
+    return await runProveJob(data as ProveJobData, store, path.join(workDirFromEnv(), 'models'), (e) => report(jobProgress(e)));
   } catch (e) {
     // A proof's build directory is made here from stored artifacts: if it does
     // not load, a stored artifact is at fault, not the caller.

@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ZkinferError, isErrorCode, type ErrorCode } from '../src/errors.js';
-import type { JobStatus } from '../src/queue/jobs.js';
+import type { ReportProgress } from '../src/queue/jobs.js';
 import type { FromChild, ToChild } from './child.js';
 import type { JobKind } from './processor.js';
 
@@ -19,7 +19,7 @@ const START_MS = 60_000;
 
 export interface RunOptions {
   deadlineMs: number;
-  phase: (s: JobStatus) => void;
+  report: ReportProgress;
 }
 
 interface Running {
@@ -91,7 +91,7 @@ export class ProverChild {
         }, Math.max(0, o.deadlineMs - (Date.now() - t0)));
         onMessage = (m: FromChild) => {
           if (!m || !('id' in m) || m.id !== id) return;
-          if (m.type === 'phase') o.phase(m.phase);
+          if (m.type === 'progress') o.report(m.progress);
           else if (m.type === 'done') resolve(m.value);
           else if (m.type === 'failed') reject(new ZkinferError(codeOf(m.error.code), m.error.message));
         };

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { QUEUE_PREFIX, QUEUES, type ProveJobData } from '../src/queue/jobs.js';
+import { QUEUE_PREFIX, QUEUES, type JobProgress, type ProveJobData } from '../src/queue/jobs.js';
 import { toQueueError } from '../src/queue/failure.js';
 import { beat, leave, HEARTBEAT } from '../src/queue/workers.js';
 import type { ArtifactStore } from '../src/store/store.js';
@@ -95,10 +95,16 @@ export async function startWorker(opts: Partial<WorkerOptions> & Pick<WorkerOpti
 
   const processor = (kind: JobKind) => async (job: Job, token?: string): Promise<unknown> => {
     const deadlineMs = kind === 'compile' ? compileDeadlineMs(o.deadlines) : proveDeadlineMs(o.deadlines, await rowsOf(job.data as ProveJobData));
-    const phase = (phase: string) => void job.updateProgress({ phase, at: Date.now() }).catch(() => {});
+    // One Redis write per phase change or whole percent, not per event.
+    let last: JobProgress | null = null;
+    const report = (p: JobProgress) => {
+      if (last && last.status === p.status && last.phase === p.phase && Math.floor(p.progress * 100) === Math.floor(last.progress * 100)) return;
+      last = p;
+      void job.updateProgress({ ...p, at: Date.now() }).catch(() => {});
+    };
     try {
       if (requeue) throw new Error('shutting down');
-      return await pool.run(job.id!, kind, job.data, { deadlineMs, phase });
+      return await pool.run(job.id!, kind, job.data, { deadlineMs, report });
     } catch (e) {
       if (requeue) {
         // Shutting down: the job goes back to the queue, its attempt not counted.

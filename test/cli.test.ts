@@ -120,14 +120,15 @@ describe('CLI: the whole path', () => {
     }));
     let res = await runCli(['compile', onnx, '--calibration', write('tcal.json', JSON.stringify({ calibration: [[[0, 0.5, 1]], [[1, -1, 0.25]]] })), '--out', out, '--input-range=-2,2']);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/compile done/);
+    expect(res.stderr).toMatch(/compile: done in/);
+    expect(res.stderr).toMatch(/setup 0%/);
     const manifest = loadJson(path.join(out, 'manifest.json'));
     expect(manifest.inputRange.source).toBe('option');
     expect(manifest.inputRange.requested).toEqual([-2, 2]);
     res = await runCli(['prove', out, '--input', write('tin.json', JSON.stringify({ input: [[1, 0.5, -1.5]] })), '--out', path.join(tmp, 'tr.json')]);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/witness done in/);
-    expect(res.stderr).toMatch(/proof done in/);
+    expect(res.stderr).toMatch(/witness: done in/);
+    expect(res.stderr).toMatch(/proof: done in/);
     const receipt = loadJson(path.join(tmp, 'tr.json'));
     expect(receipt.output[0][0]).toBeCloseTo(0.5 - 0.125 - 1.5 + 0.1, 2);
     expect(receipt.output[0][1]).toBeCloseTo(0.75 + 0.05 + 0.9 - 0.2, 2);

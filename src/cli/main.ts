@@ -7,6 +7,7 @@ import { verifyReceipt } from '../verify/index.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { releaseCurve } from '../curve.js';
 import { reusableBuild } from '../build/open.js';
+import { progressPrinter } from './progress.js';
 import { sha256 } from '../hash.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { EXIT, exitCodeOf } from './exit.js';
@@ -68,7 +69,7 @@ function program(): Command {
         keysDir: o.keys,
         system: o.system,
         privateCalibration: Boolean(o.privateCalibration),
-      }, log);
+      }, progressPrinter());
       log(`${m.constraints.total} constraints; ${m.system}: ${m.domain.rows} rows, domain 2^${m.domain.power}; ceremony: ${m.ceremony.kind} (2^${m.ceremony.power})`);
       for (const l of m.constraints.layers) log(`  ${l.op.padEnd(18)} ${String(l.constraints).padStart(8)}  ${l.node}`);
       log(`accepted input range [${m.inputRange.accepted.join(', ')}]`);
@@ -90,7 +91,7 @@ function program(): Command {
       }
       const prover = await ModelProver.load(build);
       try {
-        const { receipt } = await prover.prove((data as { input: unknown }).input, { disclose: o.disclose }, log);
+        const { receipt } = await prover.prove((data as { input: unknown }).input, { disclose: o.disclose }, progressPrinter());
         fs.writeFileSync(o.out, `${JSON.stringify(receipt, null, 1)}\n`);
         log(`output ${JSON.stringify(receipt.output)}`);
         process.stdout.write(`${path.resolve(o.out)}\n`);
@@ -201,11 +202,11 @@ function program(): Command {
       const calibration = JSON.parse(fs.readFileSync(path.join(ex, 'calibration.json'), 'utf8'));
       // Reused only when made from this ONNX file, calibration and options.
       if (reusableBuild(o.out, buildKeyFor(onnx, calibration))) log(`using the compiled example in ${o.out}`);
-      else await buildModel(onnx, calibration, o.out, {}, log);
+      else await buildModel(onnx, calibration, o.out, {}, progressPrinter());
       const { input, label } = JSON.parse(fs.readFileSync(path.join(ex, 'input.json'), 'utf8')) as { input: unknown; label: number };
       const prover = await ModelProver.load(o.out);
       try {
-        const { receipt } = await prover.prove(input, {}, log);
+        const { receipt } = await prover.prove(input, {}, progressPrinter());
         const receiptFile = path.join(o.out, 'receipt.json');
         fs.writeFileSync(receiptFile, `${JSON.stringify(receipt, null, 1)}\n`);
         const v = await verifyReceipt(receipt, prover.vkeyText);

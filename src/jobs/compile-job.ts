@@ -1,3 +1,4 @@
+import { NO_PROGRESS, type OnProgress } from '../progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ArtifactStore } from '../store/store.js';
@@ -7,7 +8,7 @@ import { storeBuild } from './materialize.js';
 import { ZkinferError } from '../errors.js';
 
 /** Compiles an uploaded model: quantize, circuit, keys; artifacts go to the store. */
-export async function runCompileJob(data: CompileJobData, store: ArtifactStore, workDir: string, progress: (m: string) => void): Promise<CompileResult> {
+export async function runCompileJob(data: CompileJobData, store: ArtifactStore, workDir: string, progress: OnProgress = NO_PROGRESS): Promise<CompileResult> {
   // A model compiled before (same ONNX, calibration and options) is reused.
   const index = path.join(workDir, 'compiled', `${data.modelId}.json`);
   if (fs.existsSync(index)) {
@@ -21,7 +22,7 @@ export async function runCompileJob(data: CompileJobData, store: ArtifactStore, 
   return result;
 }
 
-async function compile(data: CompileJobData, store: ArtifactStore, workDir: string, progress: (m: string) => void): Promise<CompileResult> {
+async function compile(data: CompileJobData, store: ArtifactStore, workDir: string, progress: OnProgress): Promise<CompileResult> {
   const onnx = await store.get(data.onnx);
   const calibration = await store.get(data.calibration);
   if (!onnx || !calibration) throw new ZkinferError('ARTIFACT_CORRUPT', `model ${data.modelId}: its upload is missing from the artifact store`);

@@ -1,3 +1,4 @@
+import { NO_PROGRESS, type OnProgress } from '../progress.js';
 import path from 'node:path';
 import type { ArtifactStore } from '../store/store.js';
 import type { JobStatus, ProveJobData, ProveResult } from '../queue/jobs.js';
@@ -28,13 +29,10 @@ async function proverFor(store: ArtifactStore, data: ProveJobData, cacheDir: str
   return p;
 }
 
-/** Proves one input for one model; phases are reported as they start. */
-export async function runProveJob(data: ProveJobData, store: ArtifactStore, cacheDir: string, phase: (s: JobStatus) => void): Promise<ProveResult> {
+/** Proves one input for one model, reporting its phases. */
+export async function runProveJob(data: ProveJobData, store: ArtifactStore, cacheDir: string, progress: OnProgress = NO_PROGRESS): Promise<ProveResult> {
   const t0 = performance.now();
   const prover = await proverFor(store, data, cacheDir);
-  const { receipt, timings } = await prover.prove(data.input, { disclose: data.disclose }, (m) => {
-    if (m === 'witness…') phase('witness');
-    if (m === 'proof…') phase('proving');
-  });
+  const { receipt, timings } = await prover.prove(data.input, { disclose: data.disclose }, progress);
   return { receipt, timings: { ...timings, total: Math.round(performance.now() - t0) } };
 }

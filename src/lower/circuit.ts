@@ -39,9 +39,11 @@ export interface LowerOptions {
   readonly names: boolean;
   /** Hashed visibility: the commitment's salt. @defaultValue 0n */
   readonly salt: bigint;
+  /** Called after each layer with (layers done, layers in all), for progress. */
+  readonly onLayer: (done: number, total: number) => void;
 }
 
-export const LOWER_DEFAULTS: Readonly<LowerOptions> = Object.freeze({ constraints: true, names: true, salt: 0n });
+export const LOWER_DEFAULTS: Readonly<LowerOptions> = Object.freeze({ constraints: true, names: true, salt: 0n, onLayer: () => {} });
 
 /** The quantized input every accepted range contains: compiling needs values, not a real input. */
 export const compileInput = (p: Program): bigint[] => new Array<bigint>(elementCount(p.io.input.shape)).fill(BigInt(p.io.input.lo));
@@ -174,6 +176,7 @@ export function lowerProgram(p: Program, input: readonly bigint[], options: Part
       throw new ZkinferError('COMPILE_FAILED', `node "${l.node}": ${cs.constraints - mark} constraints where its gadgets state ${layerCostOf(l)}`);
     }
     close(l.node, l.op, l.gadgets.length, bitsOf(l));
+    opts.onLayer(k, p.layers.length);
   });
 
   if (hashed) {

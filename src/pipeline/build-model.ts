@@ -18,6 +18,7 @@ import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
 import { releaseCurve } from '../curve.js';
 import { writeProgram } from '../build/program-file.js';
 import { buildKey } from '../build/key.js';
+import { NO_PROGRESS, runPhase, type OnProgress } from '../progress.js';
 
 export interface BuildOptions extends QuantizeOptions {
   /** A public powers-of-tau file; null makes (or reuses) a development one. */
@@ -41,17 +42,6 @@ export const BUILD_DEFAULTS: Readonly<Pick<BuildOptions, 'ptau' | 'keysDir' | 's
 /** The text calibration-samples.json holds, whose sha256 the manifest records: the sample list as given. */
 export const samplesText = (calibration: unknown): string => `${JSON.stringify(calibrationInputs(calibration))}\n`;
 
-export type Progress = (msg: string) => void;
-
-
-async function timed<T>(timings: Record<string, number>, phase: string, progress: Progress, f: () => Promise<T> | T): Promise<T> {
-  progress(`${phase}…`);
-  const t0 = performance.now();
-  const r = await f();
-  timings[phase] = Math.round(performance.now() - t0);
-  progress(`${phase} done in ${(timings[phase] / 1000).toFixed(2)} s`);
-  return r;
-}
 
 /** The key a build with these inputs records (build/key.ts): every option but where keys are cached. */
 export function buildKeyFor(onnxBytes: Uint8Array, calibration: unknown, opts: Partial<BuildOptions> = {}): string {
@@ -68,7 +58,7 @@ export async function buildModel(
   calibration: unknown,
   outDir: string,
   opts: Partial<BuildOptions> = {},
-  progress: Progress = () => {},
+  progress: OnProgress = NO_PROGRESS,
 ): Promise<Manifest> {
   const { ptau, keysDir, system, privateCalibration, ...quantizeOpts } = { ...BUILD_DEFAULTS, ...opts };
   const options = quantizeOptions(quantizeOpts);
@@ -80,7 +70,7 @@ export async function buildModel(
 
   let trials: PrecisionTrial[] = [];
   let recorded: RecordedCalibration | null = null;
-  const program = await timed(timings, 'quantize', progress, async () => {
+  const program = await runPhase(progress, 'quantize', timings, async (report) => {
     const { stats, outputs } = await calibrate(onnxBytes, graph, samples);
     const input = { graph, onnxSha256, stats, samples, options };
     if (!options.autoPrecision) {
@@ -91,7 +81,7 @@ export async function buildModel(
     trials = chosen.trials;
     const t = trials[trials.length - 1];
     recorded = recordFromSamples(stats, samples, t.activationBits);
-    progress(`precision ${t.activationBits}/${t.weightBits} bits: calibration top-1 ${t.top1}/${t.samples}, max error ${(t.relError * 100).toFixed(2)}% of the largest output`);
+    report(1, `precision ${t.activationBits}/${t.weightBits} bits: calibration top-1 ${t.top1}/${t.samples}, max error ${(t.relError * 100).toFixed(2)}% of the largest output`);
     return chosen.program;
   });
   fs.mkdirSync(outDir, { recursive: true });
@@ -106,15 +96,15 @@ export async function buildModel(
   fs.rmSync(buildPath(outDir, 'calibrationSamples'), { force: true });
   if (!privateCalibration) fs.writeFileSync(buildPath(outDir, 'calibrationSamples'), kept);
 
-  const compiled = await timed(timings, 'compile', progress, () => compileCircuit(program, outDir));
+  const compiled = await runPhase(progress, 'compile', timings, (report) => compileCircuit(program, outDir, report));
 
   const size = await keySize(system, buildPath(outDir, 'r1cs'), { nConstraints: compiled.nConstraints, nPublic: compiled.publicSignals });
-  if (system !== 'groth16') progress(`${system}: ${size.rows} gates, domain 2^${size.domainPower}, powers of tau 2^${size.ptauPower}`);
+  if (system !== 'groth16') progress({ phase: 'setup', fraction: 0, message: `${system}: ${size.rows} gates, domain 2^${size.domainPower}, powers of tau 2^${size.ptauPower}` });
   let ceremony: PtauInfo;
   let phase2: Phase2Contribution[] = [];
   try {
-    ceremony = ptau ? await publicPtau(ptau, size.ptauPower) : await timed(timings, 'ceremony', progress, () => devPtau(keysDir, size.ptauPower, progress));
-    phase2 = (await timed(timings, 'setup', progress, () => setupKeys(system, buildPath(outDir, 'r1cs'), ceremony.file, buildPath(outDir, 'zkey'), buildPath(outDir, 'vkey'), program.io))).contributions;
+    ceremony = ptau ? await publicPtau(ptau, size.ptauPower) : await runPhase(progress, 'ceremony', timings, (report) => devPtau(keysDir, size.ptauPower, (m) => report(0, m)));
+    phase2 = (await runPhase(progress, 'setup', timings, () => setupKeys(system, buildPath(outDir, 'r1cs'), ceremony.file, buildPath(outDir, 'zkey'), buildPath(outDir, 'vkey'), program.io))).contributions;
   } finally {
     await releaseCurve();
   }

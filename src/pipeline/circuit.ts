@@ -21,8 +21,8 @@ export interface CompiledCircuit {
  * an audit compiles exactly what a build compiled; the same program gives
  * the same bytes.
  */
-export function compileCircuit(program: Program, outDir: string): CompiledCircuit {
-  const lowered = lowerProgram(program, compileInput(program));
+export function compileCircuit(program: Program, outDir: string, fraction: (x: number) => void = () => {}): CompiledCircuit {
+  const lowered = lowerProgram(program, compileInput(program), { onLayer: (k, n) => fraction(k / n) });
   fs.mkdirSync(outDir, { recursive: true });
   lowered.circuit.writeR1cs(buildPath(outDir, 'r1cs'), lowered.layout);
   lowered.circuit.writeSym(buildPath(outDir, 'sym'));

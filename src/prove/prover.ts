@@ -14,8 +14,8 @@ import {
 } from '../receipt/index.js';
 import { ZkinferError, fileError } from '../errors.js';
 import { readProgram } from '../build/program-file.js';
+import { NO_PROGRESS, type OnProgress } from '../progress.js';
 
-export type Progress = (msg: string) => void;
 
 export interface ProveOptions {
   /** Hashed visibility: put the input (and salt) in the receipt. @defaultValue true */
@@ -124,27 +124,27 @@ export class ModelProver {
     return lowerProgram(this.program, this.quantize(input), { constraints: false, salt });
   }
 
-  async prove(input: unknown, opts: Partial<ProveOptions> = {}, progress: Progress = () => {}): Promise<ProveResult> {
+  async prove(input: unknown, opts: Partial<ProveOptions> = {}, progress: OnProgress = NO_PROGRESS): Promise<ProveResult> {
     const io = this.io;
     const q = this.quantize(input);
     const hashed = io.visibility === 'hashed';
     const salt = hashed ? (opts.salt ?? randomSalt()) : 0n;
     const disclose = opts.disclose ?? true;
 
-    progress('witness…');
+    progress({ phase: 'witness', fraction: 0 });
     const t0 = performance.now();
     // A value outside its gadget's proven range throws here, naming the layer and element.
     const witness = lowerProgram(this.program, q, { constraints: false, salt });
     const expected = witness.output;
     const wtns = witness.circuit.wtns();
     const tWitness = performance.now() - t0;
-    progress(`witness done in ${(tWitness / 1000).toFixed(2)} s`);
+    progress({ phase: 'witness', fraction: 1, message: `done in ${(tWitness / 1000).toFixed(2)} s` });
 
-    progress('proof…');
+    progress({ phase: 'proof', fraction: 0 });
     const t1 = performance.now();
     const { proof, publicSignals } = await this.proveWitness(wtns);
     const tProve = performance.now() - t1;
-    progress(`proof done in ${(tProve / 1000).toFixed(2)} s`);
+    progress({ phase: 'proof', fraction: 1, message: `done in ${(tProve / 1000).toFixed(2)} s` });
 
     const layout = signalLayout(io);
     const outQ = publicSignals.slice(0, layout.outputs).map((s) => fromField(BigInt(s)));

@@ -36,15 +36,18 @@ async function view<D, R>(queue: Queue, id: string, running: JobStatus): Promise
     if (!job) return null;
     const finishedWithoutData = (state === 'completed' && job.finishedOn === undefined) || (state === 'failed' && job.failedReason === undefined);
     if (finishedWithoutData && i < CONSISTENT_READS) continue;
-    const progress = job.progress as Partial<JobProgress> | number;
+    const reported = typeof job.progress === 'object' && job.progress !== null ? (job.progress as Partial<JobProgress>) : {};
     let status: JobStatus;
     if (state === 'completed') status = 'done';
     else if (state === 'failed') status = 'failed';
-    else if (state === 'active') status = typeof progress === 'object' && progress.phase ? progress.phase : running;
+    else if (state === 'active') status = reported.status ?? running;
     else status = 'queued';
+    const active = state === 'active';
     return {
       id: job.id!,
       status,
+      phase: active ? reported.phase ?? null : null,
+      progress: status === 'done' ? 1 : active ? reported.progress ?? 0 : 0,
       data: job.data as D,
       result: state === 'completed' ? ((job.returnvalue ?? null) as R | null) : null,
       error: state === 'failed' ? decodeFailure(job.failedReason) : null,

@@ -1,9 +1,13 @@
+import type { Phase } from '../progress.js';
 import type { CompileJobData, CompileResult, JobStatus, ProveJobData, ProveResult } from './jobs.js';
 import type { JobFailure } from './failure.js';
 
 export interface JobView<D, R> {
   id: string;
   status: JobStatus;
+  /** While running: the pipeline phase and the share of the job done (0 to 1; 1 once done). */
+  phase: Phase | null;
+  progress: number;
   data: D;
   result: R | null;
   /** Why a failed job failed: its error code and message. */

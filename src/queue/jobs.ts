@@ -1,3 +1,4 @@
+import { BUILD_WEIGHTS, overall, PROVE_WEIGHTS, type Phase, type ProgressEvent } from '../progress.js';
 import type { TrustVerdict } from '../pipeline/trust.js';
 import type { QuantizeOptions } from '../quantize/config.js';
 import type { ProofSystem, Receipt } from '../receipt/receipt.js';
@@ -62,7 +63,17 @@ export interface ProveResult {
 /** Job states as the API reports them. */
 export type JobStatus = 'queued' | 'compiling' | 'witness' | 'proving' | 'done' | 'failed';
 
+/** What a running job reports: its state, the pipeline phase within it, and the share of the job done (0 to 1). */
 export interface JobProgress {
-  phase: JobStatus;
-  at: number;
+  status: JobStatus;
+  phase: Phase | null;
+  progress: number;
+}
+
+export type ReportProgress = (p: JobProgress) => void;
+
+/** A pipeline progress event as a job's progress. */
+export function jobProgress(e: ProgressEvent): JobProgress {
+  const prove = e.phase === 'witness' || e.phase === 'proof';
+  return { status: e.phase === 'witness' ? 'witness' : e.phase === 'proof' ? 'proving' : 'compiling', phase: e.phase, progress: overall(prove ? PROVE_WEIGHTS : BUILD_WEIGHTS, e) };
 }

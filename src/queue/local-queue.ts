@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
-import type { CompileJobData, CompileResult, JobStatus, ProveJobData, ProveResult } from './jobs.js';
+import type { CompileJobData, CompileResult, JobStatus, ProveJobData, ProveResult, ReportProgress } from './jobs.js';
+import type { Phase } from '../progress.js';
 import type { FinishedListener, JobQueue, JobView } from './job-queue.js';
 import { failureOf, type JobFailure } from './failure.js';
 
 export interface LocalProcessors {
-  compile(data: CompileJobData, phase: (s: JobStatus) => void): Promise<CompileResult>;
-  prove(data: ProveJobData, phase: (s: JobStatus) => void): Promise<ProveResult>;
+  compile(data: CompileJobData, report: ReportProgress): Promise<CompileResult>;
+  prove(data: ProveJobData, report: ReportProgress): Promise<ProveResult>;
 }
 
 /**
@@ -38,13 +39,20 @@ export class LocalQueue implements JobQueue {
         job.status = kind === 'compile' ? 'compiling' : 'witness';
         job.attempts++;
         try {
-          const phase = (s: JobStatus) => (job.status = s);
+          const phase: ReportProgress = (p) => {
+            job.status = p.status;
+            job.phase = p.phase;
+            job.progress = p.progress;
+          };
           job.result = kind === 'compile'
             ? await this.processors.compile(job.data as CompileJobData, phase)
             : await this.processors.prove(job.data as ProveJobData, phase);
           job.status = 'done';
+          job.phase = null;
+          job.progress = 1;
         } catch (e) {
           job.status = 'failed';
+          job.phase = null;
           job.error = failureOf(e);
         }
         job.finishedAt = Date.now();
@@ -58,7 +66,7 @@ export class LocalQueue implements JobQueue {
   }
 
   private create<D>(data: D, id: string) {
-    return { id, status: 'queued' as JobStatus, data, result: null, error: null as JobFailure | null, attempts: 0, createdAt: Date.now(), finishedAt: null };
+    return { id, status: 'queued' as JobStatus, phase: null as Phase | null, progress: 0, data, result: null, error: null as JobFailure | null, attempts: 0, createdAt: Date.now(), finishedAt: null };
   }
 
   async addCompile(data: CompileJobData): Promise<void> {

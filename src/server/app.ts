@@ -57,6 +57,9 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 const visibilityOf = (v: CompileView) => (v.data.owner === undefined ? 'public' : v.data.visibility ?? 'private');
 const mayUse = (v: CompileView, key: string | null) => visibilityOf(v) === 'public' || (key !== null && v.data.owner === key);
 
+/** A job's phase (while one runs) and the share of it done, 0 to 1. */
+const progressOf = (v: CompileView | ProveView) => ({ ...(v.phase ? { phase: v.phase } : {}), progress: Math.round(v.progress * 1000) / 1000 });
+
 function modelView(v: CompileView) {
   const r = v.result;
   return {
@@ -64,6 +67,7 @@ function modelView(v: CompileView) {
     name: v.data.name,
     visibility: visibilityOf(v),
     status: v.status,
+    ...progressOf(v),
     ...(v.error ? { error: v.error } : {}),
     ...(r ? { manifest: r.summary, keys: { onnxSha256: r.summary.onnxSha256, vkeySha256: r.summary.vkeySha256 } } : { keys: { onnxSha256: v.data.onnx } }),
     createdAt: new Date(v.createdAt).toISOString(),
@@ -75,6 +79,7 @@ function proofView(v: ProveView) {
     id: v.id,
     model: v.data.modelId,
     status: v.status,
+    ...progressOf(v),
     attempts: v.attempts,
     ...(v.error ? { error: v.error } : {}),
     ...(v.result ? { receipt: v.result.receipt, timings: v.result.timings } : {}),

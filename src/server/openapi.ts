@@ -1,3 +1,4 @@
+import { PHASES } from '../progress.js';
 /** The API's OpenAPI description, served at /openapi.json. */
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -20,14 +21,14 @@ export const OPENAPI = Object.freeze({
       Model: {
         type: 'object',
         properties: {
-          id: { type: 'string' }, name: { type: 'string' }, visibility: { type: 'string', enum: ['private', 'public'] }, status: { $ref: '#/components/schemas/JobStatus' }, error: { $ref: '#/components/schemas/JobError' },
+          id: { type: 'string' }, name: { type: 'string' }, visibility: { type: 'string', enum: ['private', 'public'] }, status: { $ref: '#/components/schemas/JobStatus' }, phase: { type: 'string', enum: [...PHASES], description: 'the pipeline phase running now (absent when not running)' }, progress: { type: 'number', minimum: 0, maximum: 1, description: 'share of the job done' }, error: { $ref: '#/components/schemas/JobError' },
           manifest: { type: 'object', description: 'ops, scales, constraints per layer, ceremony kind, input range' },
           keys: { type: 'object', properties: { onnxSha256: { type: 'string' }, vkeySha256: { type: 'string' } } },
         },
       },
       Proof: {
         type: 'object',
-        properties: { id: { type: 'string' }, model: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' }, attempts: { type: 'integer' }, error: { $ref: '#/components/schemas/JobError' }, receipt: { $ref: '#/components/schemas/Receipt' }, timings: { type: 'object' } },
+        properties: { id: { type: 'string' }, model: { type: 'string' }, status: { $ref: '#/components/schemas/JobStatus' }, phase: { type: 'string', enum: [...PHASES], description: 'the pipeline phase running now (absent when not running)' }, progress: { type: 'number', minimum: 0, maximum: 1, description: 'share of the job done' }, attempts: { type: 'integer' }, error: { $ref: '#/components/schemas/JobError' }, receipt: { $ref: '#/components/schemas/Receipt' }, timings: { type: 'object' } },
       },
     },
   },

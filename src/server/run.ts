@@ -1,3 +1,4 @@
+import { jobProgress } from '../queue/jobs.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -175,8 +176,8 @@ export async function start(root: string, partial: Partial<ServerConfig> = {}, l
   } catch (e) {
     log(`Redis is not reachable at ${redisUrl} (${(e as Error).message}); running with an in-process queue on this machine only`);
     queue = new LocalQueue({
-      compile: (data, phase) => (phase('compiling'), runCompileJob(data, store, config.workDir, () => {})),
-      prove: (data, phase) => runProveJob(data, store, path.join(config.workDir, 'models'), phase),
+      compile: (data, report) => runCompileJob(data, store, config.workDir, (e) => report(jobProgress(e))),
+      prove: (data, report) => runProveJob(data, store, path.join(config.workDir, 'models'), (e) => report(jobProgress(e))),
     });
   }
   const api = createApp({ config, queue, store, redis, log });
