@@ -44,7 +44,9 @@ if (phase === 'verify') {
   const t0 = performance.now();
   // argv: build ONNX DATA OUT [SYSTEM]
   const system = (runsArg ?? 'groth16') as 'groth16' | 'plonk' | 'fflonk';
-  const m = await buildModel(fs.readFileSync(onnxFile), data, outDir, { system }, (s) => process.stderr.write(`  ${s}\n`));
+  const m = await buildModel(fs.readFileSync(onnxFile), data, outDir, { system }, (e) => {
+    if (e.message) process.stderr.write(`  ${e.phase}: ${e.message}\n`);
+  });
   report({ system: m.system, constraints: m.constraints.total, rows: m.domain.rows, domainPower: m.domain.power, layers: m.constraints.layers, timings: m.timings, power: m.ceremony.power, totalMs: Math.round(performance.now() - t0) });
 } else {
   const runs = Number(runsArg ?? 5);
