@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readProgram, writeProgram } from '../src/build/program-file.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job, Queue } from 'bullmq';
 import { startService, call, uploadModel, waitProof, REDIS_URL, API_KEY, WORKER_TOKEN, type TestService } from './helpers/service.js';
@@ -89,9 +92,12 @@ describe('reliability against a real Redis', () => {
     const compileQ = new Queue(QUEUES.compile, { connection: connectionFromUrl(REDIS_URL), prefix: svc.prefix });
     const artifacts = ((await Job.fromId(compileQ, mlpModel))!.returnvalue as { artifacts: Record<string, string> }).artifacts;
     await compileQ.close();
-    const program = JSON.parse((await store.get(artifacts.program))!.toString());
-    program.io.input.bits += 2;
-    const forged = { ...artifacts, program: await store.put(Buffer.from(JSON.stringify(program))), vkey: artifacts.vkey };
+    const tmp = path.join(os.tmpdir(), `zkt-forged-${process.pid}.jsonl`);
+    fs.writeFileSync(tmp, (await store.get(artifacts.program))!);
+    const program = readProgram(tmp);
+    writeProgram(tmp, { ...program, io: { ...program.io, input: { ...program.io.input, bits: program.io.input.bits + 2 } } });
+    const forged = { ...artifacts, program: await store.put(fs.readFileSync(tmp)), vkey: artifacts.vkey };
+    fs.rmSync(tmp);
     // A separate model cache key, so workers do not reuse the honest program.
     forged.vkey = await store.put(Buffer.concat([(await store.get(artifacts.vkey))!, Buffer.from('\n')]));
     const q = new Queue(QUEUES.prove, { connection: connectionFromUrl(REDIS_URL), prefix: svc.prefix });

@@ -136,6 +136,10 @@ export class ModelProver {
     // A value outside its gadget's proven range throws here, naming the layer and element.
     const witness = lowerProgram(this.program, q, { constraints: false, salt });
     const expected = witness.output;
+    // The key's circuit and the program must agree wire for wire (a build assembled from mismatched files does not).
+    if (witness.circuit.nWires !== this.manifest.constraints.wires) {
+      throw new ZkinferError('WITNESS_FAILED', `the circuit cannot be satisfied for this input: the program gives ${witness.circuit.nWires} wires where the circuit has ${this.manifest.constraints.wires}`);
+    }
     const wtns = witness.circuit.wtns();
     const tWitness = performance.now() - t0;
     progress({ phase: 'witness', fraction: 1, message: `done in ${(tWitness / 1000).toFixed(2)} s` });
