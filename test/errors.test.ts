@@ -106,8 +106,8 @@ describe('corrupt build files name the file', () => {
 
   it.each([
     ['model.zkey', (b: Buffer) => b.subarray(0, Math.floor(b.length / 3))],
-    ['program.json', (b: Buffer) => b.subarray(0, 100)],
-    ['circuit/model_js/model.wasm', (b: Buffer) => b.subarray(0, 64)],
+    ['program.jsonl', (b: Buffer) => b.subarray(0, 100)],
+    ['program.jsonl', (b: Buffer) => b.subarray(0, b.length - 200)],
   ])('zkinfer prove with a truncated %s: BUILD_INVALID naming it, exit 2', async (file, cut) => {
     const p = path.join(dir, file);
     const good = fs.readFileSync(p);
