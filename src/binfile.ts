@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 /**
  * The iden3 binary container shared by r1cs, wtns, zkey and ptau files: a
  * 4-byte magic, a version, then sections of (type u32, size u64, bytes).
@@ -16,4 +18,43 @@ export function sections(buf: Uint8Array, magic: string): Map<number, Uint8Array
     pos += 12 + size;
   }
   return out;
+}
+
+/** Largest single read: fs reads stop at 2 GB. */
+const READ = 1 << 30;
+
+/**
+ * The wanted sections of an iden3 file, each read into its own buffer: for
+ * files too large to read whole.
+ */
+export function readSections(file: string, magic: string, wanted: readonly number[]): Map<number, Uint8Array> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(12);
+    fs.readSync(fd, head, 0, 12, 0);
+    if (head.subarray(0, 4).toString() !== magic) throw new Error(`not a ${magic} file`);
+    const n = head.readUInt32LE(8);
+    const out = new Map<number, Uint8Array>();
+    let pos = 12;
+    const sh = Buffer.alloc(12);
+    for (let i = 0; i < n; i++) {
+      if (fs.readSync(fd, sh, 0, 12, pos) !== 12) throw new Error('truncated section table');
+      const type = sh.readUInt32LE(0);
+      const size = Number(sh.readBigUInt64LE(4));
+      pos += 12;
+      if (wanted.includes(type)) {
+        const b = Buffer.allocUnsafe(size);
+        for (let at = 0; at < size;) {
+          const got = fs.readSync(fd, b, at, Math.min(READ, size - at), pos + at);
+          if (got === 0) throw new Error(`section ${type} is truncated`);
+          at += got;
+        }
+        out.set(type, b);
+      }
+      pos += size;
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

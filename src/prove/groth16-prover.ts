@@ -3,7 +3,7 @@ import { buildBn128 } from 'ffjavascript';
 import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
 import { wasmAlloc as alloc, type ThreadManager } from '../wasm-memory.js';
-import { sections } from '../binfile.js';
+import { readSections, sections } from '../binfile.js';
 import { nativeBn254, type NativeBn254 } from './native.js';
 
 /**
@@ -40,8 +40,22 @@ export class Groth16Prover {
     private readonly coeffs: Uint8Array,
   ) {}
 
+  /** From a zkey's bytes: the sections it needs are copied, so the whole file is not retained. */
   static async load(zkey: Uint8Array): Promise<Groth16Prover> {
     const s = sections(zkey, 'zkey');
+    return Groth16Prover.fromSections(new Map([...s].map(([k, v]) => [k, new Uint8Array(v)])));
+  }
+
+  /**
+   * From a zkey file, each section read into its own buffer: a key larger
+   * than one file read (2 GB) or one Buffer (4 GB) loads, and nothing is
+   * copied twice.
+   */
+  static async loadFile(file: string): Promise<Groth16Prover> {
+    return Groth16Prover.fromSections(readSections(file, 'zkey', [SECTION.header, SECTION.groth16, SECTION.coeffs, SECTION.A, SECTION.B1, SECTION.B2, SECTION.C, SECTION.H]));
+  }
+
+  private static async fromSections(s: Map<number, Uint8Array>): Promise<Groth16Prover> {
     const proto = new DataView(s.get(SECTION.header)!.buffer, s.get(SECTION.header)!.byteOffset).getUint32(0, true);
     if (proto !== 1) throw new Error('zkey is not a Groth16 key');
     const curve = await snarkjs.curves.getCurveFromName('bn128') as Curve;
@@ -74,7 +88,11 @@ export class Groth16Prover {
     const native = nativeBn254();
     const coeffs = s.get(SECTION.coeffs)!;
     const nCoeffs = new DataView(coeffs.buffer, coeffs.byteOffset).getUint32(0, true);
-    const copy = (k: number) => new Uint8Array(s.get(k)!);
+    const copy = (k: number) => {
+      const x = s.get(k);
+      if (!x) throw new Error(`zkey has no section ${k}`);
+      return x;
+    };
     // Without native kernels the coefficients go once into a single-threaded
     // curve's memory, where the WebAssembly QAP loop runs.
     const qap = await (qapCurveP ??= buildBn128(true));

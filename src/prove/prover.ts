@@ -62,11 +62,12 @@ type Prove = (wtns: Uint8Array) => Promise<{ proof: unknown; publicSignals: stri
  * Groth16 runs on our prover with the key parsed once; PLONK and FFLONK on
  * snarkjs' provers, with the key's bytes kept in memory.
  */
-async function loadProver(system: ProofSystem, zkey: Uint8Array): Promise<Prove> {
+async function loadProver(system: ProofSystem, zkeyFile: string): Promise<Prove> {
   if (system === 'groth16') {
-    const g = await Groth16Prover.load(zkey);
+    const g = await Groth16Prover.loadFile(zkeyFile);
     return (wtns) => g.prove(wtns);
   }
+  const zkey = fs.readFileSync(zkeyFile);
   return (wtns) => snarkjs[system].prove({ type: 'mem', data: zkey }, { type: 'mem', data: wtns });
 }
 
@@ -106,7 +107,7 @@ export class ModelProver {
     const manifest = await parsed('manifest', () => JSON.parse(read('manifest').toString()) as Manifest);
     const program = readProgram(need('program'));
     checkRecordedCalibration(dir, manifest, program);
-    const prove = await parsed('zkey', () => loadProver(manifest.system, read('zkey')));
+    const prove = await parsed('zkey', () => loadProver(manifest.system, need('zkey')));
     return new ModelProver(manifest, program, prove, read('vkey').toString());
   }
 
