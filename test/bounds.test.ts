@@ -182,11 +182,11 @@ describe('circuit estimate', () => {
     const c = await caught(() => checkLimits(est, { maxTensorElements: 2 ** 23 }));
     expect(c.code).toBe('CIRCUIT_TOO_LARGE');
     expect(c.limit).toBe('maxConstraints');
-    expect(c.message).toMatch(/^the circuit would have up to this many constraints: 213,909,\d{3}, over the limit of 1,048,576 \(maxConstraints\)$/);
+    expect(c.message).toMatch(/^the circuit would have up to this many constraints: 213,909,\d{3}, over the limit of 4,194,304 \(maxConstraints\)$/);
   });
 
-  it('refuses the Gemm 2048 x 2048 by its terms when the weight limits are raised', async () => {
-    const raised = { maxTensorElements: 2 ** 23, maxWeightElements: 2 ** 23 };
+  it('refuses the Gemm 2048 x 2048 by its terms when the weight limits are raised (and the terms limit lowered below its 2^22)', async () => {
+    const raised = { maxTensorElements: 2 ** 23, maxWeightElements: 2 ** 23, maxLinearTerms: 2 ** 21 };
     const e = estimateCircuit(importOnnx(bigGemm(2048), raised), { inputBits: 8, maxTensorElements: raised.maxTensorElements });
     expect(e.linearTerms).toBe(2048 * 2048);
     const c = await caught(() => checkLimits(e, raised));
@@ -226,7 +226,7 @@ describe('circuit estimate', () => {
 
   it('limits: frozen defaults, environment overrides named by variable, hashed inputs charged for Poseidon', () => {
     expect(Object.isFrozen(MODEL_LIMITS)).toBe(true);
-    expect(MODEL_LIMITS).toMatchObject({ maxConstraints: 2 ** 20, maxOnnxBytes: 64 * 2 ** 20 });
+    expect(MODEL_LIMITS).toMatchObject({ maxConstraints: 2 ** 22, maxOnnxBytes: 64 * 2 ** 20 });
     expect(limitsFromEnv({ ZKINFER_MAX_CONSTRAINTS: '5000', ZKINFER_MAX_ONNX_BYTES: '1024', OTHER: 'x' })).toEqual({ maxConstraints: 5000, maxOnnxBytes: 1024 });
     expect(() => limitsFromEnv({ ZKINFER_MAX_CONSTRAINTS: '1e3x' })).toThrow('ZKINFER_MAX_CONSTRAINTS must be a positive integer, got "1e3x"');
     const g = importOnnx(tinyMlp());
