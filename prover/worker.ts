@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { proverKernels } from '../src/prove/kernels.js';
 import { QUEUE_PREFIX, QUEUES, type JobProgress, type ProveJobData } from '../src/queue/jobs.js';
 import { toQueueError } from '../src/queue/failure.js';
 import { beat, leave, HEARTBEAT } from '../src/queue/workers.js';
@@ -124,6 +125,7 @@ export async function startWorker(opts: Partial<WorkerOptions> & Pick<WorkerOpti
     stalledInterval: o.stalledInterval,
     maxStalledCount: MAX_STALLED,
   };
+  o.log('prover kernels', { kernels: proverKernels() });
   const workers = [
     new Worker(QUEUES.prove, processor('prove'), { ...common, concurrency: o.concurrency }),
     new Worker(QUEUES.compile, processor('compile'), { ...common, concurrency: 1 }),

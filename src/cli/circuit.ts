@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ModelProver } from '../prove/index.js';
 import { exportCircom } from '../pipeline/circuit.js';
 import { buildPath } from '../paths.js';
 import { checkR1csFile } from '../r1cs/file.js';
 import { ZkinferError } from '../errors.js';
 import { readUserJson } from './files.js';
+import { lowerProgram } from '../lower/circuit.js';
+import { flattenTensor, quantizeInput } from '../receipt/index.js';
 import { openBuild } from '../build/open.js';
 
 const log = (msg: string) => process.stderr.write(`[zkinfer] ${msg}\n`);
@@ -26,9 +27,11 @@ export function registerCircuitCommands(cmd: Command): void {
         throw new ZkinferError('INPUT_INVALID', `input ${o.input}: expected an object with an "input" field`);
       }
       if (!/^[0-9]+$/.test(o.salt)) throw new ZkinferError('USAGE', `--salt must be a decimal integer, got "${o.salt}"`);
-      const prover = await ModelProver.load(build);
+      // The program alone gives the witness: no proving key is loaded.
+      const program = openBuild(build, ['manifest', 'program', 'r1cs']).program();
+      const q = quantizeInput(program.io, flattenTensor((data as { input: unknown }).input, program.io.input.shape, 'input'));
       const t0 = performance.now();
-      const w = prover.witness((data as { input: unknown }).input, BigInt(o.salt));
+      const w = lowerProgram(program, q, { constraints: false, salt: BigInt(o.salt) });
       log(`witness: ${w.circuit.nWires} wires in ${(performance.now() - t0).toFixed(1)} ms`);
       if (o.check) {
         const bad = checkR1csFile(buildPath(build, 'r1cs'), (x) => w.circuit.value(x));

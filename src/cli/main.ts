@@ -16,6 +16,8 @@ import { registerContractCommands } from './contracts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerCeremonyCommands } from './ceremony.js';
 import { registerCircuitCommands } from './circuit.js';
+import { registerGroth16Commands } from './groth16.js';
+import { proverKernels } from '../prove/kernels.js';
 import { PROOF_SYSTEMS } from '../receipt/index.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -90,6 +92,7 @@ function program(): Command {
         throw new ZkinferError('INPUT_INVALID', `input ${o.input}: expected an object with an "input" field`);
       }
       const prover = await ModelProver.load(build);
+      if (prover.system === 'groth16') log(`prover kernels: ${proverKernels()}`);
       try {
         const { receipt } = await prover.prove((data as { input: unknown }).input, { disclose: o.disclose }, progressPrinter());
         fs.writeFileSync(o.out, `${JSON.stringify(receipt, null, 1)}\n`);
@@ -229,6 +232,7 @@ function program(): Command {
   registerAuditCommands(cmd);
   registerCeremonyCommands(cmd);
   registerCircuitCommands(cmd);
+  registerGroth16Commands(cmd);
   return cmd;
 }
 

@@ -27,6 +27,8 @@ declare module 'snarkjs' {
   export const fflonk: UniversalSystem;
   export const wtns: {
     calculate(input: unknown, wasm: FileRef | Uint8Array, wtns: FileRef, options?: unknown): Promise<void>;
+    /** A·w ∘ B·w = C·w for every constraint of an r1cs file. */
+    check(r1cs: string, wtns: string, logger?: Logger): Promise<boolean>;
   };
   export const powersOfTau: {
     newAccumulator(curve: unknown, power: number, file: string, logger?: Logger): Promise<unknown>;
