@@ -1,7 +1,14 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBn128 } from 'ffjavascript';
+import fs from 'node:fs';
 import { nativeBn254, nativeUnavailableReason, type NativeBn254 } from '../src/prove/native.js';
+import { sections } from '../src/binfile.js';
+import { buildPath } from '../src/paths.js';
+import { readProgram } from '../src/build/program-file.js';
+import { lowerProgram } from '../src/lower/index.js';
+import { FIELD_PRIME } from '../src/receipt/field.js';
+import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 
 /**
  * The native kernels against ffjavascript's, on the cases a proving key and a
@@ -81,6 +88,46 @@ describe('native BN254 kernels', () => {
       const want = await Fr.fft(await Fr.batchApplyKey(await Fr.ifft(v), Fr.e(1), shift));
       const got = nat.coset(v, Fr.w[k], Fr.inv(Fr.w[k]), Fr.inv(Fr.e(n)), shift);
       expect(Buffer.from(got).equals(Buffer.from(want)), `2^${k}`).toBe(true);
+    }
+  });
+
+  it('QAP evaluation (A·w, B·w and their product per constraint) equals a bigint evaluation of the key\'s coefficients', async () => {
+    const data = loadJson(fixture('digits_mlp.data.json'));
+    const dir = await ensureBuild('digits_mlp', fs.readFileSync(fixture('digits_mlp.onnx')), data);
+    const program = readProgram(buildPath(dir, 'program'));
+    const q = Array.from({ length: 64 }, (_, i) => BigInt((i * 5) % 17));
+    const wtns = lowerProgram(program, q, { constraints: false }).circuit.wtns();
+    const w = sections(wtns, 'wtns').get(2)!;
+    const zkey = sections(fs.readFileSync(buildPath(dir, 'zkey')), 'zkey');
+    const g = zkey.get(2)!;
+    const domain = new DataView(g.buffer, g.byteOffset).getUint32(4 + 32 + 4 + 32 + 8, true);
+    const coeffs = zkey.get(4)!;
+    const got = nat.qap(coeffs, w, domain);
+    const le = (b: Uint8Array, at: number) => {
+      let v = 0n;
+      for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]);
+      return v;
+    };
+    const sums = [new Array<bigint>(domain).fill(0n), new Array<bigint>(domain).fill(0n)];
+    const dv = new DataView(coeffs.buffer, coeffs.byteOffset, coeffs.byteLength);
+    const n = dv.getUint32(0, true);
+    expect(n).toBeGreaterThan(1000);
+    for (let i = 0, e = 4; i < n; i++, e += 44) {
+      const [m, c, sig] = [dv.getUint32(e, true), dv.getUint32(e + 4, true), dv.getUint32(e + 8, true)];
+      sums[m][c] = (sums[m][c] + le(coeffs, e + 12) * le(w, sig * 32)) % FIELD_PRIME;
+    }
+    const rInv = (() => {
+      // R = 2^256 mod p. The key stores coefficients times R² and the witness is plain, so each
+      // Montgomery product R·c·w carries one R^-1 of the stored R²; the output is Montgomery.
+      let [a, b, x, y] = [(1n << 256n) % FIELD_PRIME, FIELD_PRIME, 1n, 0n];
+      while (b) [a, b, x, y] = [b, a % b, y, x - (a / b) * y];
+      return ((x % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+    })();
+    for (let c = 0; c < domain; c++) {
+      const [a, b] = [sums[0][c] * rInv % FIELD_PRIME, sums[1][c] * rInv % FIELD_PRIME];
+      expect(le(got, c * 32)).toBe(a);
+      expect(le(got, (domain + c) * 32)).toBe(b);
+      expect(le(got, (2 * domain + c) * 32)).toBe(a * b % FIELD_PRIME * rInv % FIELD_PRIME);
     }
   });
 
