@@ -520,6 +520,283 @@ void ntt(Fr* a, size_t n, Fr w) {
   }
 }
 
+// ---- Groth16 key setup ----
+// The circuit-specific setup sums ptau Lagrange points with r1cs
+// coefficients, and a phase-2 contribution scales every L and H point by
+// delta^-1. Points in and out are affine Montgomery (a zkey's LEM form, all
+// zero bytes for infinity); r1cs coefficients are standard form.
+
+// (r - 1) / 2: coefficients above it are negated, so -1 costs what 1 does.
+struct FrHalf {
+  uint64_t h[4];
+  FrHalf() {
+    uint64_t c = 0;
+    for (int i = 3; i >= 0; i--) {
+      h[i] = (FR.p[i] >> 1) | (c << 63);
+      c = FR.p[i] & 1;
+    }
+  }
+};
+const uint64_t* frHalf() {
+  static FrHalf h;  // initialised once, thread-safely
+  return h.h;
+}
+
+// R^2 and R^3 mod r, by modular doublings of R (fixed cost, once).
+struct FrConsts {
+  uint64_t r2[4], r3[4];
+  FrConsts() {
+    uint64_t t[4];
+    memcpy(t, FR.one, 32);
+    for (int k = 0; k < 256; k++) fadd(FR, t, t, t);
+    memcpy(r2, t, 32);
+    fmul(FR, r3, r2, r2);
+  }
+};
+const FrConsts& frConsts() {
+  static FrConsts c;
+  return c;
+}
+
+template <class F>
+Aff<F> loadAff(const uint8_t* p) {
+  Aff<F> a;
+  a.x.load(p);
+  a.y.load(p + F::BYTES);
+  a.inf = a.x.isZero() && a.y.isZero();
+  return a;
+}
+
+template <class F>
+Jac<F> loadJac(const uint8_t* p) {
+  Jac<F> j;
+  j.x.load(p);
+  j.y.load(p + F::BYTES);
+  j.z.load(p + 2 * F::BYTES);
+  return j;
+}
+
+template <class F>
+void storeJac(uint8_t* p, const Jac<F>& j) {
+  j.x.store(p);
+  j.y.store(p + F::BYTES);
+  j.z.store(p + 2 * F::BYTES);
+}
+
+template <class F>
+Jac<F> toJac(const Aff<F>& a) {
+  if (a.inf) return Jac<F>::inf();
+  return Jac<F>{a.x, a.y, F::one()};
+}
+
+template <class F>
+Jac<F> neg(const Jac<F>& p) {
+  return Jac<F>{p.x, F::zero() - p.y, p.z};
+}
+
+// k·P for a 256-bit k: 4-bit fixed windows over a 16-entry table.
+template <class F>
+Jac<F> mulFull(const Aff<F>& P, const uint64_t* k) {
+  Jac<F> tab[16];
+  tab[0] = Jac<F>::inf();
+  tab[1] = toJac(P);
+  for (int i = 2; i < 16; i++) tab[i] = addMixed(tab[i - 1], P);
+  Jac<F> r = Jac<F>::inf();
+  for (int w = 63; w >= 0; w--) {
+    if (!r.isInf()) r = dbl(dbl(dbl(dbl(r))));
+    const unsigned d = (unsigned)(k[w >> 4] >> ((w & 15) * 4)) & 15;
+    if (d) r = add(r, tab[d]);
+  }
+  return r;
+}
+
+// k·P for k < 2^64: binary double-and-add from the affine point.
+template <class F>
+Jac<F> mulSmall(const Aff<F>& P, uint64_t k) {
+  Jac<F> r = toJac(P);
+  for (int b = 62 - __builtin_clzll(k); b >= 0; b--) {
+    r = dbl(r);
+    if ((k >> b) & 1) r = addMixed(r, P);
+  }
+  return r;
+}
+
+// acc += c·P, with c a standard-form coefficient below r.
+template <class F>
+inline void accumulateTerm(Jac<F>& acc, Aff<F> P, const uint8_t* coef) {
+  uint64_t k[4];
+  memcpy(k, coef, 32);
+  if (P.inf || fzero(k)) return;
+  const uint64_t* half = frHalf();
+  bool gtHalf = false;
+  for (int i = 3; i >= 0; i--) {
+    if (k[i] != half[i]) {
+      gtHalf = k[i] > half[i];
+      break;
+    }
+  }
+  if (gtHalf) {
+    // c = -(r - c): negate the point, multiply by the small r - c.
+    uint64_t t[4];
+    memcpy(t, FR.p, 32);
+    subP(t, k);  // t = r - k (no wrap: k < r)
+    memcpy(k, t, 32);
+    P.y = F::zero() - P.y;
+  }
+  if ((k[1] | k[2] | k[3]) == 0) {
+    if (k[0] == 1) {
+      acc = addMixed(acc, P);
+    } else {
+      acc = add(acc, mulSmall(P, k[0]));
+    }
+  } else {
+    acc = add(acc, mulFull(P, k));
+  }
+}
+
+// Walks `count` r1cs constraints (three linear combinations each: a u32
+// term count, then terms of u32 signal and 32-byte coefficient), calling
+// f(constraintIndex, matrix, signal, coefficient) for every term.
+template <class Fn>
+bool walkConstraints(const uint8_t* lcs, size_t len, uint32_t count, Fn f) {
+  size_t pos = 0;
+  for (uint32_t c = 0; c < count; c++) {
+    for (uint32_t m = 0; m < 3; m++) {
+      if (pos + 4 > len) return false;
+      uint32_t nt;
+      memcpy(&nt, lcs + pos, 4);
+      pos += 4;
+      if ((len - pos) / 36 < nt) return false;
+      for (uint32_t i = 0; i < nt; i++) {
+        uint32_t s;
+        memcpy(&s, lcs + pos, 4);
+        f(c, m, s, lcs + pos + 4);
+        pos += 36;
+      }
+    }
+  }
+  return true;
+}
+
+unsigned threadCount() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+// Runs fn(lo, hi) over [0, n) split among the threads.
+template <class Fn>
+void parallelFor(size_t n, Fn fn, size_t minPer = 256) {
+  unsigned t = threadCount();
+  if (n < minPer * 2) t = 1;
+  size_t per = (n + t - 1) / t;
+  std::vector<std::thread> th;
+  for (unsigned i = 1; i < t; i++) {
+    size_t lo = std::min(n, i * per), hi = std::min(n, (i + 1) * per);
+    if (lo < hi) th.emplace_back(fn, lo, hi);
+  }
+  fn(0, std::min(n, per));
+  for (auto& x : th) x.join();
+}
+
+// Jacobian to affine for a run of points: one inversion per run, zero
+// bytes for infinity.
+template <class F>
+void batchAffine(const Jac<F>* in, uint8_t* out, size_t n) {
+  std::vector<F> pre(n);
+  F acc = F::one();
+  for (size_t i = 0; i < n; i++) {
+    pre[i] = acc;
+    if (!in[i].isInf()) acc = acc * in[i].z;
+  }
+  F inv = acc.inv();
+  for (size_t i = n; i-- > 0;) {
+    uint8_t* o = out + i * 2 * F::BYTES;
+    if (in[i].isInf()) {
+      memset(o, 0, 2 * F::BYTES);
+      continue;
+    }
+    const F zi = inv * pre[i];
+    inv = inv * in[i].z;
+    const F zi2 = zi.sq();
+    (in[i].x * zi2).store(o);
+    (in[i].y * zi2 * zi).store(o + F::BYTES);
+  }
+}
+
+template <class F>
+void batchAffineParallel(const Jac<F>* in, uint8_t* out, size_t n) {
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t b = lo; b < hi; b += 4096) batchAffine(in + b, out + b * 2 * F::BYTES, std::min(hi, b + 4096) - b);
+  });
+}
+
+// Montgomery to standard form, big-endian: the uncompressed form snarkjs
+// hashes (an Fq2 element as c1 then c0).
+void fqToBE(const Fq& a, uint8_t* o) {
+  const uint64_t one[4] = {1, 0, 0, 0};
+  uint64_t s[4];
+  fmul(FQ, s, a.v, one);
+  for (int i = 0; i < 4; i++) {
+    for (int b = 0; b < 8; b++) o[31 - (i * 8 + b)] = (uint8_t)(s[i] >> (8 * b));
+  }
+}
+void toBE(const Fq& a, uint8_t* o) { fqToBE(a, o); }
+void toBE(const Fq2& a, uint8_t* o) {
+  fqToBE(a.b, o);
+  fqToBE(a.a, o + 32);
+}
+
+// ---- fixed scalar times many points ----
+// Signed 5-bit window digits of k (wNAF), computed once for all points.
+std::vector<int8_t> wnaf(const uint64_t* kin, unsigned w) {
+  uint64_t k[5] = {kin[0], kin[1], kin[2], kin[3], 0};
+  std::vector<int8_t> d;
+  const int64_t full = (int64_t)1 << w, half = full >> 1;
+  while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
+    int8_t di = 0;
+    if (k[0] & 1) {
+      int64_t v = (int64_t)(k[0] & (uint64_t)(full - 1));
+      if (v >= half) v -= full;
+      di = (int8_t)v;
+      // k -= v
+      if (v > 0) {
+        uint64_t b = (uint64_t)v;
+        for (int i = 0; i < 5 && b; i++) {
+          uint64_t o = k[i];
+          k[i] = o - b;
+          b = o < b ? 1 : 0;
+        }
+      } else {
+        uint64_t c = (uint64_t)(-v);
+        for (int i = 0; i < 5 && c; i++) {
+          uint64_t o = k[i];
+          k[i] = o + c;
+          c = k[i] < o ? 1 : 0;
+        }
+      }
+    }
+    d.push_back(di);
+    for (int i = 0; i < 4; i++) k[i] = (k[i] >> 1) | (k[i + 1] << 63);
+    k[4] >>= 1;
+  }
+  return d;
+}
+
+template <class F>
+Jac<F> mulWnaf(const Aff<F>& P, const std::vector<int8_t>& d) {
+  if (P.inf) return Jac<F>::inf();
+  // Odd multiples P, 3P, ..., 15P.
+  Jac<F> tab[8];
+  tab[0] = toJac(P);
+  const Jac<F> P2 = dbl(tab[0]);
+  for (int i = 1; i < 8; i++) tab[i] = add(tab[i - 1], P2);
+  Jac<F> r = Jac<F>::inf();
+  for (size_t i = d.size(); i-- > 0;) {
+    r = dbl(r);
+    const int v = d[i];
+    if (v > 0) r = add(r, tab[v >> 1]);
+    else if (v < 0) r = add(r, neg(tab[(-v) >> 1]));
+  }
+  return r;
+}
+
 // ---- N-API glue ----
 bool bytesArg(napi_env env, napi_value v, uint8_t** data, size_t* len) {
   bool isTyped = false;
@@ -673,14 +950,282 @@ napi_value qapCall(napi_env env, napi_callback_info info) {
   return res;
 }
 
+
+// setupSums(g2, acc, bases, lcs, count, matrix, sigLo, sigHi): for the
+// `count` whole constraints in lcs (the i-th uses base point i), adds
+// coefficient·base into acc[signal - sigLo] for every term of the given
+// matrix (0 A, 1 B, 2 C) whose signal is in [sigLo, sigHi). acc holds
+// Jacobian Montgomery points (all zero is infinity). Threads share out the
+// signals, so no two touch one accumulator.
+template <class F>
+napi_value setupSumsImpl(napi_env env, napi_value* argv) {
+  uint8_t *acc, *bases, *lcs;
+  size_t la, lb, ll;
+  uint32_t count = 0, matrix = 0, lo = 0, hi = 0;
+  if (!bytesArg(env, argv[1], &acc, &la) || !bytesArg(env, argv[2], &bases, &lb) || !bytesArg(env, argv[3], &lcs, &ll)) return nullptr;
+  napi_get_value_uint32(env, argv[4], &count);
+  napi_get_value_uint32(env, argv[5], &matrix);
+  napi_get_value_uint32(env, argv[6], &lo);
+  napi_get_value_uint32(env, argv[7], &hi);
+  const size_t jb = 3 * F::BYTES, ab = 2 * F::BYTES;
+  if (hi < lo || la < (size_t)(hi - lo) * jb || lb < (size_t)count * ab || matrix > 2) {
+    napi_throw_range_error(env, nullptr, "setupSums: buffers too short for the ranges given");
+    return nullptr;
+  }
+  const unsigned nt = threadCount();
+  std::vector<char> ok(nt, 1);
+  auto work = [&](unsigned t) {
+    ok[t] = walkConstraints(lcs, ll, count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
+      if (m != matrix || s < lo || s >= hi || (s - lo) % nt != t) return;
+      uint8_t* a = acc + (size_t)(s - lo) * jb;
+      Jac<F> J = loadJac<F>(a);
+      accumulateTerm(J, loadAff<F>(bases + (size_t)c * ab), coef);
+      storeJac(a, J);
+    });
+  };
+  std::vector<std::thread> th;
+  for (unsigned t = 1; t < nt; t++) th.emplace_back(work, t);
+  work(0);
+  for (auto& x : th) x.join();
+  for (char o : ok) {
+    if (!o) {
+      napi_throw_range_error(env, nullptr, "setupSums: constraint bytes end inside a constraint");
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+bool boolArg(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+napi_value setupSumsCall(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 8) {
+    napi_throw_type_error(env, nullptr, "setupSums: 8 arguments");
+    return nullptr;
+  }
+  return boolArg(env, argv[0]) ? setupSumsImpl<Fq2>(env, argv) : setupSumsImpl<Fq>(env, argv);
+}
+
+// Adds base point `index` into acc (Jacobian), for snarkjs' extra public
+// terms: acc[i] += bases[first + i].
+template <class F>
+napi_value addBasesImpl(napi_env env, napi_value* argv) {
+  uint8_t *acc, *bases;
+  size_t la, lb;
+  uint32_t first = 0, n = 0;
+  if (!bytesArg(env, argv[1], &acc, &la) || !bytesArg(env, argv[2], &bases, &lb)) return nullptr;
+  napi_get_value_uint32(env, argv[3], &first);
+  napi_get_value_uint32(env, argv[4], &n);
+  const size_t jb = 3 * F::BYTES, ab = 2 * F::BYTES;
+  if (la < (size_t)n * jb || lb < ((size_t)first + n) * ab) {
+    napi_throw_range_error(env, nullptr, "addBases: buffers too short");
+    return nullptr;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    Jac<F> J = loadJac<F>(acc + i * jb);
+    J = addMixed(J, loadAff<F>(bases + ((size_t)first + i) * ab));
+    storeJac(acc + i * jb, J);
+  }
+  return nullptr;
+}
+
+napi_value addBasesCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 5) {
+    napi_throw_type_error(env, nullptr, "addBases: 5 arguments");
+    return nullptr;
+  }
+  return boolArg(env, argv[0]) ? addBasesImpl<Fq2>(env, argv) : addBasesImpl<Fq>(env, argv);
+}
+
+// toAffine(g2, jacobian) -> affine points, infinity as zero bytes.
+napi_value toAffineCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* in;
+  size_t l;
+  if (argc < 2 || !bytesArg(env, argv[1], &in, &l)) return nullptr;
+  const bool g2 = boolArg(env, argv[0]);
+  const size_t fb = g2 ? 64 : 32;
+  if (l % (3 * fb)) {
+    napi_throw_range_error(env, nullptr, "toAffine: not a whole number of points");
+    return nullptr;
+  }
+  const size_t n = l / (3 * fb);
+  uint8_t* out;
+  napi_value res = newBytes(env, n * 2 * fb, &out);
+  if (g2) {
+    std::vector<Jac<Fq2>> j(n);
+    for (size_t i = 0; i < n; i++) j[i] = loadJac<Fq2>(in + i * 3 * fb);
+    batchAffineParallel(j.data(), out, n);
+  } else {
+    std::vector<Jac<Fq>> j(n);
+    for (size_t i = 0; i < n; i++) j[i] = loadJac<Fq>(in + i * 3 * fb);
+    batchAffineParallel(j.data(), out, n);
+  }
+  return res;
+}
+
+// toUncompressed(g2, affine) -> snarkjs' uncompressed form (big-endian,
+// standard), which its circuit and contribution hashes take.
+napi_value toUncompressedCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* in;
+  size_t l;
+  if (argc < 2 || !bytesArg(env, argv[1], &in, &l)) return nullptr;
+  const bool g2 = boolArg(env, argv[0]);
+  const size_t ab = g2 ? 128 : 64;
+  if (l % ab) {
+    napi_throw_range_error(env, nullptr, "toUncompressed: not a whole number of points");
+    return nullptr;
+  }
+  const size_t n = l / ab;
+  uint8_t* out;
+  napi_value res = newBytes(env, l, &out);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      const uint8_t* p = in + i * ab;
+      uint8_t* o = out + i * ab;
+      if (g2) {
+        Aff<Fq2> a = loadAff<Fq2>(p);
+        if (a.inf) {
+          memset(o, 0, ab);
+          continue;
+        }
+        toBE(a.x, o);
+        toBE(a.y, o + 64);
+      } else {
+        Aff<Fq> a = loadAff<Fq>(p);
+        if (a.inf) {
+          memset(o, 0, ab);
+          continue;
+        }
+        toBE(a.x, o);
+        toBE(a.y, o + 32);
+      }
+    }
+  });
+  return res;
+}
+
+// subG1(a, b) -> affine a_i - b_i.
+napi_value subG1Call(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *a, *b;
+  size_t la, lb;
+  if (argc < 2 || !bytesArg(env, argv[0], &a, &la) || !bytesArg(env, argv[1], &b, &lb)) return nullptr;
+  if (la != lb || la % 64) {
+    napi_throw_range_error(env, nullptr, "subG1: point counts differ");
+    return nullptr;
+  }
+  const size_t n = la / 64;
+  std::vector<Jac<Fq>> j(n);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      Aff<Fq> q = loadAff<Fq>(b + i * 64);
+      q.y = Fq::zero() - q.y;
+      j[i] = addMixed(toJac(loadAff<Fq>(a + i * 64)), q);
+    }
+  });
+  uint8_t* out;
+  napi_value res = newBytes(env, la, &out);
+  batchAffineParallel(j.data(), out, n);
+  return res;
+}
+
+// scaleG1(points, k) -> k·P_i affine, k a 32-byte standard-form scalar
+// shared by all points (its signed digits are computed once).
+napi_value scaleG1Call(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *p, *k;
+  size_t lp, lk;
+  if (argc < 2 || !bytesArg(env, argv[0], &p, &lp) || !bytesArg(env, argv[1], &k, &lk)) return nullptr;
+  if (lp % 64 || lk != 32) {
+    napi_throw_range_error(env, nullptr, "scaleG1: expected affine G1 points and a 32-byte scalar");
+    return nullptr;
+  }
+  const size_t n = lp / 64;
+  uint64_t kk[4];
+  memcpy(kk, k, 32);
+  const std::vector<int8_t> d = wnaf(kk, 5);
+  std::vector<Jac<Fq>> j(n);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) j[i] = mulWnaf(loadAff<Fq>(p + i * 64), d);
+  }, 16);
+  uint8_t* out;
+  napi_value res = newBytes(env, lp, &out);
+  batchAffineParallel(j.data(), out, n);
+  return res;
+}
+
+// setupCoefficients(lcs, count, first) -> the zkey coefficient entries of
+// the A and B terms of `count` constraints numbered from `first`: (matrix,
+// constraint, signal u32; value·R^2 mod r, 32 bytes), in r1cs order.
+napi_value setupCoefficientsCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* lcs;
+  size_t ll;
+  uint32_t count = 0, first = 0;
+  if (argc < 3 || !bytesArg(env, argv[0], &lcs, &ll)) return nullptr;
+  napi_get_value_uint32(env, argv[1], &count);
+  napi_get_value_uint32(env, argv[2], &first);
+  size_t entries = 0;
+  if (!walkConstraints(lcs, ll, count, [&](uint32_t, uint32_t m, uint32_t, const uint8_t*) { entries += m < 2; })) {
+    napi_throw_range_error(env, nullptr, "setupCoefficients: constraint bytes end inside a constraint");
+    return nullptr;
+  }
+  uint8_t* out;
+  napi_value res = newBytes(env, entries * 44, &out);
+  const uint64_t* r3 = frConsts().r3;
+  size_t k = 0;
+  walkConstraints(lcs, ll, count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
+    if (m >= 2) return;
+    uint8_t* e = out + k++ * 44;
+    const uint32_t cc = first + c;
+    memcpy(e, &m, 4);
+    memcpy(e + 4, &cc, 4);
+    memcpy(e + 8, &s, 4);
+    uint64_t v[4], o[4];
+    memcpy(v, coef, 32);
+    fmul(FR, o, v, r3);
+    memcpy(e + 12, o, 32);
+  });
+  return res;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"msmG1", nullptr, msmCall<Fq>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"msmG2", nullptr, msmCall<Fq2>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"coset", nullptr, cosetCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qap", nullptr, qapCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setupSums", nullptr, setupSumsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addBases", nullptr, addBasesCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"toAffine", nullptr, toAffineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"toUncompressed", nullptr, toUncompressedCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"subG1", nullptr, subG1Call, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"scaleG1", nullptr, scaleG1Call, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setupCoefficients", nullptr, setupCoefficientsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 4, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 
