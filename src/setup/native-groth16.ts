@@ -31,6 +31,8 @@ export interface NativeSetupOptions {
   /** Name of the phase-2 contribution; without it the key is snarkjs newZKey's (no contribution). */
   readonly contribution?: string;
   readonly progress?: SetupProgress;
+  /** Smaller chunks and accumulator budgets than the defaults, to exercise the chunking on small circuits. */
+  readonly tuning?: Partial<typeof NATIVE_SETUP_DEFAULTS>;
 }
 
 export interface NativeSetupResult {
@@ -107,7 +109,7 @@ async function sectionHeaders(fh: FileHandle, l: Layout): Promise<void> {
 
 export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, ptauFile: string, zkeyFile: string, opts: NativeSetupOptions = {}): Promise<NativeSetupResult> {
   const progress = opts.progress ?? (() => {});
-  const d = NATIVE_SETUP_DEFAULTS;
+  const d = { ...NATIVE_SETUP_DEFAULTS, ...opts.tuning };
   const fr = await fs.open(r1csFile, 'r');
   const fp = await fs.open(ptauFile, 'r');
   const fz = await fs.open(zkeyFile, 'w+');
