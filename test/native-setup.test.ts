@@ -9,6 +9,9 @@ import { readPhase2Transcript } from '../src/ceremony/transcript.js';
 import { nativeBn254, nativeUnavailableReason, type NativeBn254 } from '../src/prove/native.js';
 import { Groth16Prover } from '../src/prove/groth16-prover.js';
 import { writeDevPtau } from '../src/setup/dev-ptau.js';
+import { FixedBase } from '../src/setup/fixed-base.js';
+import { buildBn128 } from 'ffjavascript';
+import crypto from 'node:crypto';
 import { groth16Setup } from '../src/setup/groth16.js';
 import { nativeGroth16Setup } from '../src/setup/native-groth16.js';
 import { ARTIFACTS, compileTestCircuit } from './helpers/circuit.js';
@@ -184,4 +187,29 @@ describe('groth16Setup', () => {
     const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns);
     expect(await snarkjs.groth16.verify(vk, publicSignals, proof)).toBe(true);
   }, 300_000);
+});
+
+describe('native fixed-base multiplication', () => {
+  it('matches the WebAssembly table on zero, one, r - 1 and random scalars, in G1 and G2', async () => {
+    const curve = await buildBn128(true);
+    try {
+      const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+      const le = (v: bigint) => {
+        const b = Buffer.alloc(32);
+        for (let i = 0; i < 32; i++, v >>= 8n) b[i] = Number(v & 0xffn);
+        return b;
+      };
+      const list = [0n, 1n, 2n, R - 1n, 1n << 200n];
+      for (let i = 0; i < 300; i++) list.push(BigInt(`0x${crypto.randomBytes(32).toString('hex')}`) % R);
+      const scalars = Buffer.concat(list.map(le));
+      for (const g of ['G1', 'G2'] as const) {
+        const gen = curve[g].toAffine(curve[g].g);
+        const ours = nat.fixedBase(g === 'G2', gen, scalars);
+        const theirs = new FixedBase(curve, g, 8).mulMany(scalars, list.length);
+        expect(same(ours, theirs), g).toBe(true);
+      }
+    } finally {
+      await curve.terminate();
+    }
+  });
 });

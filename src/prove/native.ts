@@ -38,6 +38,8 @@ export interface NativeBn254 {
   scaleG1(points: Uint8Array, k: Uint8Array): Uint8Array;
   /** A and B terms of `count` r1cs constraints numbered from `first`, as zkey coefficient entries. */
   setupCoefficients(constraints: Uint8Array, count: number, first: number): Uint8Array;
+  /** scalar_i·G for one affine base G and many 32-byte standard-form scalars (a windowed table of G). */
+  fixedBase(g2: boolean, generator: Uint8Array, scalars: Uint8Array): Uint8Array;
 }
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');

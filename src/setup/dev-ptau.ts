@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { buildBn128 } from 'ffjavascript';
-import { FixedBase } from './fixed-base.js';
+import { nativeBn254 } from '../prove/native.js';
+import { FixedBase, type GroupName } from './fixed-base.js';
 
 /**
  * A development powers of tau written directly in snarkjs' prepared ptau
@@ -11,8 +12,9 @@ import { FixedBase } from './fixed-base.js';
  * snarkjs builds the Lagrange sections with an inverse FFT over group
  * elements: (n/2)·log n scalar multiplications per size. Knowing τ, we take
  * that inverse FFT over the scalar field instead (cheap) and multiply the
- * generator once per point with a fixed-base table, so 2^17 takes about
- * two minutes instead of hours. The file carries no contribution transcript:
+ * generator once per point with a fixed-base table (native where the
+ * kernels build, WebAssembly otherwise), so 2^17 takes seconds to about two
+ * minutes instead of hours. The file carries no contribution transcript:
  * it is a development ceremony and is recorded as one.
  */
 export async function writeDevPtau(file: string, power: number, progress: (m: string) => void = () => {}): Promise<void> {
@@ -26,8 +28,16 @@ export async function writeDevPtau(file: string, power: number, progress: (m: st
     const n8 = 32;
     const nG1 = 2 ** (power + 1);
     const big = nG1 * 6 > 200_000;
-    const g1 = new FixedBase(curve, 'G1', big ? 16 : 8);
-    const g2 = new FixedBase(curve, 'G2', big ? 16 : 8);
+    const nat = nativeBn254();
+    const tables = new Map<GroupName, FixedBase>();
+    const generator = { G1: curve.G1.toAffine(curve.G1.g) as Uint8Array, G2: curve.G2.toAffine(curve.G2.g) as Uint8Array };
+    /** scalars (standard form) times the group's generator, affine Montgomery. */
+    const mulGen = (group: GroupName, scalars: Uint8Array): Uint8Array => {
+      if (nat) return nat.fixedBase(group === 'G2', generator[group], scalars);
+      let fb = tables.get(group);
+      if (!fb) tables.set(group, (fb = new FixedBase(curve, group, big ? 16 : 8)));
+      return fb.mulMany(scalars, scalars.length / n8);
+    };
 
     // τ^0 .. τ^(2^(power+1) - 1), Montgomery form.
     const taus = new Uint8Array(nG1 * n8);
@@ -48,7 +58,7 @@ export async function writeDevPtau(file: string, power: number, progress: (m: st
       for (let i = 0; i < buf.length; i += n8) Fr.toRprLE(out, i, buf.subarray(i, i + n8));
       return out;
     };
-    const points = (fb: FixedBase, scalars: Uint8Array) => fb.mulMany(standard(scalars), scalars.length / n8);
+    const points = (group: GroupName, scalars: Uint8Array) => mulGen(group, standard(scalars));
 
     const fd = fs.openSync(file, 'w');
     const write = (b: Uint8Array) => fs.writeSync(fd, b);
@@ -76,11 +86,11 @@ export async function writeDevPtau(file: string, power: number, progress: (m: st
 
       const n = 2 ** power;
       progress(`ptau 2^${power}: powers of τ`);
-      section(2, [points(g1, slice(taus, nG1 - 1))]);
-      section(3, [points(g2, slice(taus, n))]);
-      section(4, [points(g1, scaled(slice(taus, n), alpha))]);
-      section(5, [points(g1, scaled(slice(taus, n), beta))]);
-      section(6, [g2.mulMany(standard(beta as Uint8Array), 1)]);
+      section(2, [points('G1', slice(taus, nG1 - 1))]);
+      section(3, [points('G2', slice(taus, n))]);
+      section(4, [points('G1', scaled(slice(taus, n), alpha))]);
+      section(5, [points('G1', scaled(slice(taus, n), beta))]);
+      section(6, [mulGen('G2', standard(beta as Uint8Array))]);
       section(7, [u32(0)]);
 
       // Lagrange bases for every domain size 2^p: ifft of (τ^j) in the field.
@@ -94,10 +104,10 @@ export async function writeDevPtau(file: string, power: number, progress: (m: st
         if (p === power + 1) a.fill(0, (m - 1) * n8);
         lag.push(new Uint8Array(await Fr.ifft(a)));
       }
-      section(12, lag.map((l) => points(g1, l)));
-      section(13, lag.slice(0, power + 1).map((l) => points(g2, l)));
-      section(14, lag.slice(0, power + 1).map((l) => points(g1, scaled(l, alpha))));
-      section(15, lag.slice(0, power + 1).map((l) => points(g1, scaled(l, beta))));
+      section(12, lag.map((l) => points('G1', l)));
+      section(13, lag.slice(0, power + 1).map((l) => points('G2', l)));
+      section(14, lag.slice(0, power + 1).map((l) => points('G1', scaled(l, alpha))));
+      section(15, lag.slice(0, power + 1).map((l) => points('G1', scaled(l, beta))));
     } finally {
       fs.closeSync(fd);
     }

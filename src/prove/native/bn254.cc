@@ -1211,6 +1211,70 @@ napi_value setupCoefficientsCall(napi_env env, napi_callback_info info) {
   return res;
 }
 
+
+// fixedBase(g2, generator, scalars) -> scalar_i·G affine, for many 32-byte
+// standard-form scalars and one affine base G. A table of b·2^(w·j)·G for
+// every w-bit window j turns each product into one mixed addition per
+// window; w follows the count so the table costs no more than the products.
+template <class F>
+napi_value fixedBaseImpl(napi_env env, napi_value* argv) {
+  uint8_t *g, *sc;
+  size_t lg, ls;
+  if (!bytesArg(env, argv[1], &g, &lg) || !bytesArg(env, argv[2], &sc, &ls)) return nullptr;
+  const size_t ab = 2 * F::BYTES;
+  if (lg != ab || ls % 32) {
+    napi_throw_range_error(env, nullptr, "fixedBase: expected one affine base and 32-byte scalars");
+    return nullptr;
+  }
+  const size_t n = ls / 32;
+  unsigned lgn = 0;
+  while ((size_t(1) << (lgn + 1)) <= n) lgn++;
+  const unsigned w = std::max(4u, std::min(16u, lgn > 3 ? lgn - 3 : 4u));
+  const unsigned windows = (256 + w - 1) / w;
+  const size_t entries = size_t(1) << w;
+  std::vector<uint8_t> table((size_t)windows * entries * ab);
+  {
+    Aff<F> base = loadAff<F>(g);
+    std::vector<Jac<F>> row(entries);
+    for (unsigned j = 0; j < windows; j++) {
+      row[0] = Jac<F>::inf();
+      for (size_t b = 1; b < entries; b++) row[b] = addMixed(row[b - 1], base);
+      const Jac<F> next = addMixed(row[entries - 1], base);
+      batchAffineParallel(row.data(), table.data() + (size_t)j * entries * ab, entries);
+      uint8_t nb[2 * F::BYTES];
+      batchAffine(&next, nb, 1);
+      base = loadAff<F>(nb);
+    }
+  }
+  std::vector<Jac<F>> out(n);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      const uint8_t* s = sc + i * 32;
+      Jac<F> acc = Jac<F>::inf();
+      for (unsigned j = 0; j < windows; j++) {
+        const uint32_t d = digit(s, j * w, w);
+        if (d) acc = addMixed(acc, loadAff<F>(table.data() + ((size_t)j * entries + d) * ab));
+      }
+      out[i] = acc;
+    }
+  }, 16);
+  uint8_t* o;
+  napi_value res = newBytes(env, n * ab, &o);
+  batchAffineParallel(out.data(), o, n);
+  return res;
+}
+
+napi_value fixedBaseCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 3) {
+    napi_throw_type_error(env, nullptr, "fixedBase: 3 arguments");
+    return nullptr;
+  }
+  return boolArg(env, argv[0]) ? fixedBaseImpl<Fq2>(env, argv) : fixedBaseImpl<Fq>(env, argv);
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"msmG1", nullptr, msmCall<Fq>, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -1224,6 +1288,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"subG1", nullptr, subG1Call, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"scaleG1", nullptr, scaleG1Call, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setupCoefficients", nullptr, setupCoefficientsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fixedBase", nullptr, fixedBaseCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
