@@ -14,6 +14,7 @@ import { buildBn128 } from 'ffjavascript';
 import crypto from 'node:crypto';
 import { groth16Setup } from '../src/setup/groth16.js';
 import { nativeGroth16Setup } from '../src/setup/native-groth16.js';
+import { GLV_LAMBDA, glvParts, glvSplit } from '../src/setup/glv.js';
 import { ARTIFACTS, compileTestCircuit } from './helpers/circuit.js';
 import { writeSyntheticCircuit } from './helpers/synthetic-r1cs.js';
 
@@ -207,6 +208,34 @@ describe('native fixed-base multiplication', () => {
         const ours = nat.fixedBase(g === 'G2', gen, scalars);
         const theirs = new FixedBase(curve, g, 8).mulMany(scalars, list.length);
         expect(same(ours, theirs), g).toBe(true);
+      }
+    } finally {
+      await curve.terminate();
+    }
+  });
+});
+
+describe('GLV scaling of G1 points', () => {
+  it('splits scalars into parts below 2^128 and scales points as a plain multiplication does', async () => {
+    const curve = await buildBn128(true);
+    try {
+      const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+      const ks = [1n, 2n, R - 1n, GLV_LAMBDA, ...Array.from({ length: 50 }, () => BigInt(`0x${crypto.randomBytes(32).toString('hex')}`) % R)];
+      for (const k of ks) {
+        const [k1, k2] = glvSplit(k);
+        expect(((k1 + k2 * GLV_LAMBDA - k) % R + R) % R).toBe(0n);
+        expect(k1 < 1n << 128n && -k1 < 1n << 128n && k2 < 1n << 128n && -k2 < 1n << 128n).toBe(true);
+      }
+      const G = curve.G1;
+      const pts = new Uint8Array(40 * 64);
+      for (let i = 0; i < 40; i++) if (i !== 7) pts.set(G.toAffine(G.timesScalar(G.g, 1000 + i * 7919)), i * 64); // point 7: infinity
+      for (const k of ks.slice(0, 12)) {
+        const le = new Uint8Array(32);
+        for (let j = 0, v = k; j < 32; j++, v >>= 8n) le[j] = Number(v & 0xffn);
+        const want = new Uint8Array(40 * 64);
+        for (let i = 0; i < 40; i++) want.set(G.toAffine(G.timesScalar(pts.subarray(i * 64, i * 64 + 64), le)), i * 64);
+        expect(same(nat.scaleG1(pts, glvParts(k)), want), `k = ${k}`).toBe(true);
+        expect(same(nat.scaleG1(pts, le), want), `k = ${k} plain`).toBe(true);
       }
     } finally {
       await curve.terminate();

@@ -7,6 +7,7 @@ import type { NativeBn254 } from '../prove/native.js';
 import { readBytes, requireSection, sectionTable, writeBytes, type SectionRef } from './binfile-fd.js';
 import { constraintChunks, readR1csHeader, type R1csHeader } from './r1cs-stream.js';
 import { makeDeltaContribution } from './delta-contribution.js';
+import { glvParts } from './glv.js';
 
 /**
  * Groth16 circuit-specific setup with the native kernels: writes the zkey
@@ -157,6 +158,7 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
 
     const sumPass = async (g2: boolean, bases: Buffer, targets: Array<{ acc: Buffer; matrix: number }>, lo: number, hi: number, name: string, coefficients: boolean) => {
       const pb = g2 ? G2 : G1;
+      step(name, 0);
       for await (const ch of constraintChunks(fr, r, d.chunkBytes)) {
         const b = bases.subarray(ch.first * pb);
         for (const t of targets) nat.setupSums(g2, t.acc, b, ch.bytes, ch.count, t.matrix, lo, hi);
@@ -225,6 +227,7 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
 
     // H: the 2n-domain Lagrange points at odd indices.
     {
+      step('H points', 0);
       const s12 = pt.get(12)!;
       const base = s12.pos + (2 * n - 1) * G1;
       for (let i = 0; i < n; i += d.scaleChunk) {
@@ -245,6 +248,7 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
     const g1 = Buffer.from(curve.G1.toAffine(curve.G1.g));
     const g2 = Buffer.from(curve.G2.toAffine(curve.G2.g));
 
+    step('circuit hash', 0);
     const csHash = await circuitHash(nat, fz, fp, l, pt.get(2)!, { alpha1, beta1, beta2, g1, g2 }, nVars, nPublic, n, (f) => step('circuit hash', f));
     passesDone++;
 
@@ -258,15 +262,17 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
       delta2 = Buffer.from(c.delta2);
       mpc = Buffer.concat([csHash, u32le(1), c.record]);
       contributionHash = c.hash;
+      step('L and H divided by δ', 0);
       const total = l.size.get(8)! / G1 + n;
+      const k = glvParts(Buffer.from(c.invDelta).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n));
       let done = 0;
       for (const sec of [8, 9]) {
         const count = l.size.get(sec)! / G1;
         for (let i = 0; i < count; i += d.scaleChunk) {
-          const k = Math.min(d.scaleChunk, count - i);
+          const n1 = Math.min(d.scaleChunk, count - i);
           const at = l.pos.get(sec)! + i * G1;
-          await writeBytes(fz, at, nat.scaleG1(await readBytes(fz, at, k * G1), c.invDelta));
-          done += k;
+          await writeBytes(fz, at, nat.scaleG1(await readBytes(fz, at, n1 * G1), k));
+          done += n1;
           step('L and H divided by δ', done / total);
           await new Promise(setImmediate);
         }
