@@ -242,3 +242,33 @@ describe('GLV scaling of G1 points', () => {
     }
   });
 });
+
+describe('native scalar field batches', () => {
+  it('match ffjavascript: powers, scaling to standard form, inverse FFT', async () => {
+    const curve = await buildBn128(true);
+    try {
+      const Fr = curve.Fr;
+      const x = Fr.e(123456789n);
+      const k = Fr.e(987654321987654321n);
+      const n = 1 << 13;
+      const pw = nat.frPowers(x, n);
+      let acc = Fr.one;
+      for (let i = 0; i < n; i += 1) {
+        if (i % 97 === 0 || i === n - 1) expect(same(pw.subarray(i * 32, i * 32 + 32), acc), `power ${i}`).toBe(true);
+        acc = Fr.mul(acc, x);
+      }
+      const sc = nat.frScaleStandard(pw.subarray(0, 64 * 32), k);
+      for (let i = 0; i < 64; i++) {
+        const want = new Uint8Array(32);
+        Fr.toRprLE(want, 0, Fr.mul(pw.subarray(i * 32, i * 32 + 32), k));
+        expect(same(sc.subarray(i * 32, i * 32 + 32), want)).toBe(true);
+      }
+      for (const p of [0, 1, 5, 13]) {
+        const a = pw.subarray(0, 2 ** p * 32);
+        expect(same(nat.frIfft(a, Fr.inv(Fr.w[p]), Fr.inv(Fr.e(2 ** p))), new Uint8Array(await Fr.ifft(a))), `2^${p}`).toBe(true);
+      }
+    } finally {
+      await curve.terminate();
+    }
+  });
+});

@@ -40,6 +40,14 @@ export interface NativeBn254 {
   setupCoefficients(constraints: Uint8Array, count: number, first: number): Uint8Array;
   /** scalar_i·G for one affine base G and many 32-byte standard-form scalars (a windowed table of G). */
   fixedBase(g2: boolean, generator: Uint8Array, scalars: Uint8Array): Uint8Array;
+
+  // Scalar field batches (Montgomery in) for a development powers of tau.
+  /** x^0 .. x^(n-1). */
+  frPowers(x: Uint8Array, n: number): Uint8Array;
+  /** values_i·k in standard form. */
+  frScaleStandard(values: Uint8Array, k: Uint8Array): Uint8Array;
+  /** Inverse FFT over the roots of unity of the values' count (a power of two). */
+  frIfft(values: Uint8Array, wInv: Uint8Array, nInv: Uint8Array): Uint8Array;
 }
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');

@@ -39,26 +39,32 @@ export async function writeDevPtau(file: string, power: number, progress: (m: st
       return fb.mulMany(scalars, scalars.length / n8);
     };
 
+    // Field batches natively where the kernels build, else one WebAssembly call per element.
+    const powers = (x: unknown, count: number): Uint8Array => {
+      if (nat) return nat.frPowers(x as Uint8Array, count);
+      const out = new Uint8Array(count * n8);
+      let acc = Fr.one;
+      for (let i = 0; i < count; i++) {
+        out.set(acc, i * n8);
+        acc = Fr.mul(acc, x);
+      }
+      return out;
+    };
+    /** buf·k, from Montgomery field elements to the standard little-endian scalars the table takes. */
+    const scaledStandard = (buf: Uint8Array, k: unknown): Uint8Array => {
+      if (nat) return nat.frScaleStandard(buf, k as Uint8Array);
+      const out = new Uint8Array(buf.length);
+      for (let i = 0; i < buf.length; i += n8) Fr.toRprLE(out, i, Fr.mul(buf.subarray(i, i + n8), k));
+      return out;
+    };
+    const ifft = async (a: Uint8Array, p: number): Promise<Uint8Array> =>
+      nat ? nat.frIfft(a, Fr.inv(Fr.w[p]), Fr.inv(Fr.e(2 ** p))) : new Uint8Array(await Fr.ifft(a));
+
     // τ^0 .. τ^(2^(power+1) - 1), Montgomery form.
-    const taus = new Uint8Array(nG1 * n8);
-    let acc = Fr.one;
-    for (let i = 0; i < nG1; i++) {
-      taus.set(acc, i * n8);
-      acc = Fr.mul(acc, tau);
-    }
+    const taus = powers(tau, nG1);
     const slice = (buf: Uint8Array, n: number) => buf.subarray(0, n * n8);
-    const scaled = (buf: Uint8Array, k: unknown): Uint8Array => {
-      const out = new Uint8Array(buf.length);
-      for (let i = 0; i < buf.length; i += n8) out.set(Fr.mul(buf.subarray(i, i + n8), k), i);
-      return out;
-    };
-    /** Montgomery field elements to the standard little-endian scalars the table takes. */
-    const standard = (buf: Uint8Array): Uint8Array => {
-      const out = new Uint8Array(buf.length);
-      for (let i = 0; i < buf.length; i += n8) Fr.toRprLE(out, i, buf.subarray(i, i + n8));
-      return out;
-    };
-    const points = (group: GroupName, scalars: Uint8Array) => mulGen(group, standard(scalars));
+    /** k·buf_i times the generator (k defaults to one). */
+    const points = (group: GroupName, mont: Uint8Array, k: unknown = Fr.one) => mulGen(group, scaledStandard(mont, k));
 
     const fd = fs.openSync(file, 'w');
     const write = (b: Uint8Array) => fs.writeSync(fd, b);
@@ -88,9 +94,9 @@ export async function writeDevPtau(file: string, power: number, progress: (m: st
       progress(`ptau 2^${power}: powers of τ`);
       section(2, [points('G1', slice(taus, nG1 - 1))]);
       section(3, [points('G2', slice(taus, n))]);
-      section(4, [points('G1', scaled(slice(taus, n), alpha))]);
-      section(5, [points('G1', scaled(slice(taus, n), beta))]);
-      section(6, [mulGen('G2', standard(beta as Uint8Array))]);
+      section(4, [points('G1', slice(taus, n), alpha)]);
+      section(5, [points('G1', slice(taus, n), beta)]);
+      section(6, [points('G2', Fr.one, beta)]);
       section(7, [u32(0)]);
 
       // Lagrange bases for every domain size 2^p: ifft of (τ^j) in the field.
@@ -102,12 +108,12 @@ export async function writeDevPtau(file: string, power: number, progress: (m: st
         a.set(slice(taus, m));
         // snarkjs' top level reads τ^0..τ^(m-2) and sets the last point to zero.
         if (p === power + 1) a.fill(0, (m - 1) * n8);
-        lag.push(new Uint8Array(await Fr.ifft(a)));
+        lag.push(await ifft(a, p));
       }
       section(12, lag.map((l) => points('G1', l)));
       section(13, lag.slice(0, power + 1).map((l) => points('G2', l)));
-      section(14, lag.slice(0, power + 1).map((l) => points('G1', scaled(l, alpha))));
-      section(15, lag.slice(0, power + 1).map((l) => points('G1', scaled(l, beta))));
+      section(14, lag.slice(0, power + 1).map((l) => points('G1', l, alpha)));
+      section(15, lag.slice(0, power + 1).map((l) => points('G1', l, beta)));
     } finally {
       fs.closeSync(fd);
     }

@@ -594,22 +594,6 @@ Jac<F> neg(const Jac<F>& p) {
   return Jac<F>{p.x, F::zero() - p.y, p.z};
 }
 
-// k·P for a 256-bit k: 4-bit fixed windows over a 16-entry table.
-template <class F>
-Jac<F> mulFull(const Aff<F>& P, const uint64_t* k) {
-  Jac<F> tab[16];
-  tab[0] = Jac<F>::inf();
-  tab[1] = toJac(P);
-  for (int i = 2; i < 16; i++) tab[i] = addMixed(tab[i - 1], P);
-  Jac<F> r = Jac<F>::inf();
-  for (int w = 63; w >= 0; w--) {
-    if (!r.isInf()) r = dbl(dbl(dbl(dbl(r))));
-    const unsigned d = (unsigned)(k[w >> 4] >> ((w & 15) * 4)) & 15;
-    if (d) r = add(r, tab[d]);
-  }
-  return r;
-}
-
 // k·P for k < 2^64: binary double-and-add from the affine point.
 template <class F>
 Jac<F> mulSmall(const Aff<F>& P, uint64_t k) {
@@ -619,6 +603,192 @@ Jac<F> mulSmall(const Aff<F>& P, uint64_t k) {
     if ((k >> b) & 1) r = addMixed(r, P);
   }
   return r;
+}
+
+// ---- endomorphisms: half-length scalars ----
+// G1: φ(x, y) = (β·x, y) is λ·P (β, λ cube roots of unity in Fq and Fr);
+// k = k1 + k2·λ with k1, k2 of about 128 bits from a short lattice basis.
+// G2: ψ(x, y) = (conj(x)·γx, conj(y)·γy), the untwisted Frobenius, is
+// (6u^2)·P; 6u^2 has 127 bits, so k = k0 + k1·6u^2 by plain division.
+inline void toMontFq(const uint64_t* a, uint64_t* out) {
+  struct R2 {
+    uint64_t v[4];
+    R2() {
+      memcpy(v, FQ.one, 32);
+      for (int k = 0; k < 256; k++) fadd(FQ, v, v, v);
+    }
+  };
+  static R2 r2;
+  fmul(FQ, out, a, r2.v);
+}
+
+const Fq& glvBeta() {
+  struct B {
+    Fq v;
+    B() {
+      // 2203960485148121921418603742825762020974279258880205651966
+      const uint64_t beta[4] = {0x5763473177fffffeULL, 0xd4f263f1acdb5c4fULL, 0x59e26bcea0d48bacULL, 0};
+      toMontFq(beta, v.v);
+    }
+  };
+  static B b;
+  return b.v;
+}
+
+struct PsiConsts {
+  Fq2 gx, gy;
+  PsiConsts() {
+    const uint64_t x0[4] = {0x99e39557176f553dULL, 0xb78cc310c2c3330cULL, 0x4c0bec3cf559b143ULL, 0x2fb347984f7911f7ULL};
+    const uint64_t x1[4] = {0x1665d51c640fcba2ULL, 0x32ae2a1d0b7c9dceULL, 0x4ba4cc8bd75a0794ULL, 0x16c9e55061ebae20ULL};
+    const uint64_t y0[4] = {0xdc54014671a0135aULL, 0xdbaae0eda9c95998ULL, 0xdc5ec698b6e2f9b9ULL, 0x063cf305489af5dcULL};
+    const uint64_t y1[4] = {0x82d37f632623b0e3ULL, 0x21807dc98fa25bd2ULL, 0x0704b5a7ec796f2bULL, 0x07c03cbcac41049aULL};
+    toMontFq(x0, gx.a.v);
+    toMontFq(x1, gx.b.v);
+    toMontFq(y0, gy.a.v);
+    toMontFq(y1, gy.b.v);
+  }
+};
+const PsiConsts& psiConsts() {
+  static PsiConsts c;
+  return c;
+}
+
+inline Jac<Fq> endo(const Jac<Fq>& p) { return Jac<Fq>{p.x * glvBeta(), p.y, p.z}; }
+inline Jac<Fq2> endo(const Jac<Fq2>& p) {
+  const PsiConsts& c = psiConsts();
+  auto conj = [](const Fq2& v) { return Fq2{v.a, Fq::zero() - v.b}; };
+  return Jac<Fq2>{conj(p.x) * c.gx, conj(p.y) * c.gy, conj(p.z)};
+}
+
+// out = a·b over na and nb limbs (out has na + nb limbs).
+inline void mulLimbs(const uint64_t* a, int na, const uint64_t* b, int nb, uint64_t* out) {
+  for (int i = 0; i < na + nb; i++) out[i] = 0;
+  for (int i = 0; i < na; i++) {
+    uint64_t c = 0;
+    for (int j = 0; j < nb; j++) out[i + j] = mac(a[i], b[j], out[i + j], c);
+    out[i + nb] = c;
+  }
+}
+
+// Two's complement over 5 limbs: a -= b.
+inline void sub5(uint64_t* a, const uint64_t* b) {
+  unsigned char bo = 0;
+  for (int i = 0; i < 5; i++) {
+    unsigned long long t;
+    bo = _subborrow_u64(bo, a[i], b[i], &t);
+    a[i] = t;
+  }
+}
+
+// Sign and magnitude (4 limbs) of a 5-limb two's complement value.
+inline bool signMag(const uint64_t* v, uint64_t* mag) {
+  const bool negative = v[4] >> 63;
+  uint64_t t[5];
+  memcpy(t, v, 40);
+  if (negative) {
+    uint64_t z[5] = {0, 0, 0, 0, 0};
+    sub5(z, t);
+    memcpy(t, z, 40);
+  }
+  memcpy(mag, t, 32);
+  return negative;
+}
+
+// k (below r) -> k1 + k2·λ on G1.
+void splitG1(const uint64_t* k, uint64_t* k1, bool& n1, uint64_t* k2, bool& n2) {
+  static const uint64_t g1[2] = {0xd91d232ec7e0b3d7ULL, 0x2ULL};
+  static const uint64_t g2[3] = {0x7a7bd9d4391eb18dULL, 0x4ccef014a773d2cfULL, 0x2ULL};
+  static const uint64_t a1[1] = {0x89d3256894d213e3ULL};
+  static const uint64_t a2[2] = {0x0be4e1541221250bULL, 0x6f4d8248eeb859fdULL};
+  static const uint64_t nb1[2] = {0x8211bbeb7d4f1128ULL, 0x6f4d8248eeb859fcULL};
+  static const uint64_t b2[1] = {0x89d3256894d213e3ULL};
+  uint64_t t[8];
+  // c1 = floor(k·g1 / 2^256), c2 = floor(k·g2 / 2^256): within one of round(b2·k/r), round(-b1·k/r).
+  mulLimbs(k, 4, g1, 2, t);
+  uint64_t c1[2] = {t[4], t[5]};
+  mulLimbs(k, 4, g2, 3, t);
+  uint64_t c2[3] = {t[4], t[5], t[6]};
+  uint64_t v[5] = {k[0], k[1], k[2], k[3], 0}, w[8];
+  mulLimbs(c1, 2, a1, 1, w);
+  uint64_t x[5] = {w[0], w[1], w[2], 0, 0};
+  sub5(v, x);
+  mulLimbs(c2, 3, a2, 2, w);
+  uint64_t y[5] = {w[0], w[1], w[2], w[3], w[4]};
+  sub5(v, y);
+  n1 = signMag(v, k1);
+  // k2 = c1·(-b1) - c2·b2
+  mulLimbs(c1, 2, nb1, 2, w);
+  uint64_t z[5] = {w[0], w[1], w[2], w[3], 0};
+  mulLimbs(c2, 3, b2, 1, w);
+  uint64_t u[5] = {w[0], w[1], w[2], w[3], 0};
+  sub5(z, u);
+  n2 = signMag(z, k2);
+}
+
+// k -> k0 + k1·6u^2 on G2 (both nonnegative, below 2^128), by long division.
+void splitG2(const uint64_t* k, uint64_t* k0, uint64_t* k1) {
+  const u128 lam = ((u128)0x6f4d8248eeb859fbULL << 64) | 0xf83e9682e87cfd46ULL;
+  u128 rem = 0, quo = 0;
+  for (int b = 255; b >= 0; b--) {
+    rem = (rem << 1) | ((k[b >> 6] >> (b & 63)) & 1);  // rem < 2^128 since lam < 2^127
+    quo <<= 1;
+    if (rem >= lam) {
+      rem -= lam;
+      quo |= 1;
+    }
+  }
+  k0[0] = (uint64_t)rem;
+  k0[1] = (uint64_t)(rem >> 64);
+  k0[2] = k0[3] = 0;
+  k1[0] = (uint64_t)quo;
+  k1[1] = (uint64_t)(quo >> 64);
+  k1[2] = k1[3] = 0;
+}
+
+std::vector<int8_t> wnaf(const uint64_t* kin, unsigned w);
+
+template <class F>
+void oddMultiples(const Aff<F>& P, Jac<F>* tab) {
+  tab[0] = toJac(P);
+  const Jac<F> P2 = dbl(tab[0]);
+  for (int i = 1; i < 8; i++) tab[i] = add(tab[i - 1], P2);
+}
+
+// k1·P + k2·endo(P) from signed 5-bit digits.
+template <class F>
+Jac<F> mulEndo(const Aff<F>& P, const std::vector<int8_t>& d1, bool neg1, const std::vector<int8_t>& d2, bool neg2) {
+  if (P.inf) return Jac<F>::inf();
+  Jac<F> t1[8], t2[8];
+  oddMultiples(P, t1);
+  for (int i = 0; i < 8; i++) {
+    t2[i] = endo(t1[i]);
+    if (neg2) t2[i] = neg(t2[i]);
+    if (neg1) t1[i] = neg(t1[i]);
+  }
+  Jac<F> r = Jac<F>::inf();
+  for (size_t i = std::max(d1.size(), d2.size()); i-- > 0;) {
+    r = dbl(r);
+    const int a = i < d1.size() ? d1[i] : 0;
+    const int b = i < d2.size() ? d2[i] : 0;
+    if (a > 0) r = add(r, t1[a >> 1]);
+    else if (a < 0) r = add(r, neg(t1[(-a) >> 1]));
+    if (b > 0) r = add(r, t2[b >> 1]);
+    else if (b < 0) r = add(r, neg(t2[(-b) >> 1]));
+  }
+  return r;
+}
+
+// k·P for a full-width k (below r).
+inline Jac<Fq> mulFullEndo(const Aff<Fq>& P, const uint64_t* k) {
+  uint64_t k1[4], k2[4];
+  bool n1, n2;
+  splitG1(k, k1, n1, k2, n2);
+  return mulEndo(P, wnaf(k1, 5), n1, wnaf(k2, 5), n2);
+}
+inline Jac<Fq2> mulFullEndo(const Aff<Fq2>& P, const uint64_t* k) {
+  uint64_t k0[4], k1[4];
+  splitG2(k, k0, k1);
+  return mulEndo(P, wnaf(k0, 5), false, wnaf(k1, 5), false);
 }
 
 // acc += c·P, with c a standard-form coefficient below r.
@@ -650,7 +820,7 @@ inline void accumulateTerm(Jac<F>& acc, Aff<F> P, const uint8_t* coef) {
       acc = add(acc, mulSmall(P, k[0]));
     }
   } else {
-    acc = add(acc, mulFull(P, k));
+    acc = add(acc, mulFullEndo(P, k));
   }
 }
 
@@ -777,13 +947,6 @@ std::vector<int8_t> wnaf(const uint64_t* kin, unsigned w) {
     k[4] >>= 1;
   }
   return d;
-}
-
-template <class F>
-void oddMultiples(const Aff<F>& P, Jac<F>* tab) {
-  tab[0] = toJac(P);
-  const Jac<F> P2 = dbl(tab[0]);
-  for (int i = 1; i < 8; i++) tab[i] = add(tab[i - 1], P2);
 }
 
 template <class F>
@@ -1152,48 +1315,6 @@ napi_value subG1Call(napi_env env, napi_callback_info info) {
   return res;
 }
 
-// GLV: φ(x, y) = (β·x, y) is λ·P on G1 (β, λ cube roots of unity in Fq
-// and Fr), so k·P = k1·P + k2·φ(P) with k1, k2 of about 128 bits: half the
-// doublings of a plain multiplication.
-const Fq& glvBeta() {
-  struct B {
-    Fq v;
-    B() {
-      // 2203960485148121921418603742825762020974279258880205651966, to Montgomery via R^2 mod q.
-      const uint64_t beta[4] = {0x5763473177fffffeULL, 0xd4f263f1acdb5c4fULL, 0x59e26bcea0d48bacULL, 0};
-      uint64_t r2[4];
-      memcpy(r2, FQ.one, 32);
-      for (int k = 0; k < 256; k++) fadd(FQ, r2, r2, r2);
-      fmul(FQ, v.v, beta, r2);
-    }
-  };
-  static B b;
-  return b.v;
-}
-
-Jac<Fq> mulGlv(const Aff<Fq>& P, const std::vector<int8_t>& d1, bool neg1, const std::vector<int8_t>& d2, bool neg2) {
-  if (P.inf) return Jac<Fq>::inf();
-  Jac<Fq> t1[8], t2[8];
-  oddMultiples(P, t1);
-  const Fq& beta = glvBeta();
-  for (int i = 0; i < 8; i++) {
-    t2[i] = Jac<Fq>{t1[i].x * beta, t1[i].y, t1[i].z};
-    if (neg2) t2[i] = neg(t2[i]);
-    if (neg1) t1[i] = neg(t1[i]);
-  }
-  Jac<Fq> r = Jac<Fq>::inf();
-  for (size_t i = std::max(d1.size(), d2.size()); i-- > 0;) {
-    r = dbl(r);
-    const int a = i < d1.size() ? d1[i] : 0;
-    const int b = i < d2.size() ? d2[i] : 0;
-    if (a > 0) r = add(r, t1[a >> 1]);
-    else if (a < 0) r = add(r, neg(t1[(-a) >> 1]));
-    if (b > 0) r = add(r, t2[b >> 1]);
-    else if (b < 0) r = add(r, neg(t2[(-b) >> 1]));
-  }
-  return r;
-}
-
 // scaleG1(points, k) -> k·P_i affine for one scalar shared by all points
 // (its signed digits are computed once). k is 32 bytes standard form, or 66
 // bytes of GLV parts: sign byte (1 negative), |k1| 32 bytes, sign byte,
@@ -1226,7 +1347,7 @@ napi_value scaleG1Call(napi_env env, napi_callback_info info) {
     const std::vector<int8_t> d1 = wnaf(k1, 5), d2 = wnaf(k2, 5);
     const bool n1 = k[0] != 0, n2 = k[33] != 0;
     parallelFor(n, [&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; i++) j[i] = mulGlv(loadAff<Fq>(p + i * 64), d1, n1, d2, n2);
+      for (size_t i = lo; i < hi; i++) j[i] = mulEndo(loadAff<Fq>(p + i * 64), d1, n1, d2, n2);
     }, 16);
   }
   uint8_t* out;
@@ -1336,6 +1457,100 @@ napi_value fixedBaseCall(napi_env env, napi_callback_info info) {
   return boolArg(env, argv[0]) ? fixedBaseImpl<Fq2>(env, argv) : fixedBaseImpl<Fq>(env, argv);
 }
 
+
+// ---- scalar field batches for a development ptau ----
+// frPowers(x, n) -> x^0 .. x^(n-1), Montgomery; each thread starts from its
+// own first power.
+napi_value frPowersCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* xb;
+  size_t lx;
+  uint32_t n = 0;
+  if (argc < 2 || !bytesArg(env, argv[0], &xb, &lx)) return nullptr;
+  napi_get_value_uint32(env, argv[1], &n);
+  if (lx != 32) {
+    napi_throw_range_error(env, nullptr, "frPowers: expected a 32-byte field element");
+    return nullptr;
+  }
+  Fr x;
+  memcpy(x.v, xb, 32);
+  uint8_t* out;
+  napi_value res = newBytes(env, (size_t)n * 32, &out);
+  Fr* o = (Fr*)out;
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    Fr acc, base = x;
+    memcpy(acc.v, FR.one, 32);
+    for (size_t e = lo; e; e >>= 1) {
+      if (e & 1) acc = rmul(acc, base);
+      base = rmul(base, base);
+    }
+    for (size_t i = lo; i < hi; i++) {
+      o[i] = acc;
+      acc = rmul(acc, x);
+    }
+  }, 4096);
+  return res;
+}
+
+// frScaleStandard(values, k) -> values_i·k in standard form (Montgomery in),
+// the scalars a fixed-base multiplication takes.
+napi_value frScaleStandardCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *v, *kb;
+  size_t lv, lk;
+  if (argc < 2 || !bytesArg(env, argv[0], &v, &lv) || !bytesArg(env, argv[1], &kb, &lk)) return nullptr;
+  if (lv % 32 || lk != 32) {
+    napi_throw_range_error(env, nullptr, "frScaleStandard: expected field elements and one 32-byte factor");
+    return nullptr;
+  }
+  const size_t n = lv / 32;
+  Fr k, one{{1, 0, 0, 0}};
+  memcpy(k.v, kb, 32);
+  uint8_t* out;
+  napi_value res = newBytes(env, lv, &out);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      Fr a;
+      memcpy(a.v, v + i * 32, 32);
+      const Fr r = rmul(rmul(a, k), one);
+      memcpy(out + i * 32, r.v, 32);
+    }
+  }, 4096);
+  return res;
+}
+
+// frIfft(values, wInv, nInv) -> inverse FFT over the n-th roots of unity
+// (n = count, a power of two; wInv the inverse of the root), Montgomery.
+napi_value frIfftCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *v, *wb, *nb;
+  size_t lv, lw, ln;
+  if (argc < 3 || !bytesArg(env, argv[0], &v, &lv) || !bytesArg(env, argv[1], &wb, &lw) || !bytesArg(env, argv[2], &nb, &ln)) return nullptr;
+  const size_t n = lv / 32;
+  if (n == 0 || (n & (n - 1)) || lv % 32 || lw != 32 || ln != 32) {
+    napi_throw_range_error(env, nullptr, "frIfft: expected 2^k elements and two 32-byte field elements");
+    return nullptr;
+  }
+  uint8_t* out;
+  napi_value res = newBytes(env, lv, &out);
+  memcpy(out, v, lv);
+  Fr* a = (Fr*)out;
+  Fr wInv, nInv;
+  memcpy(wInv.v, wb, 32);
+  memcpy(nInv.v, nb, 32);
+  ntt(a, n, wInv);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) a[i] = rmul(a[i], nInv);
+  }, 4096);
+  return res;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"msmG1", nullptr, msmCall<Fq>, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -1350,6 +1565,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"scaleG1", nullptr, scaleG1Call, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setupCoefficients", nullptr, setupCoefficientsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fixedBase", nullptr, fixedBaseCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"frPowers", nullptr, frPowersCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"frScaleStandard", nullptr, frScaleStandardCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"frIfft", nullptr, frIfftCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
