@@ -131,6 +131,11 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
     if (cirPower >= 28) throw new ZkinferError('SETUP_FAILED', `circuit needs 2^${cirPower}, beyond BN254's 2^28 domain`);
     for (const s of [2, 4, 5, 6, 12, 13, 14, 15]) requireSection(pt, s, `${ptauFile} (prepared for phase 2?)`);
     const n = 2 ** cirPower;
+    // Points each section must hold: Lagrange levels up to n (2n for τ in G1), τ^0 .. τ^(2n-2).
+    const need: Array<[number, number]> = [[2, (2 * n - 1) * G1], [12, (4 * n - 1) * G1], [13, (2 * n - 1) * G2], [14, (2 * n - 1) * G1], [15, (2 * n - 1) * G1]];
+    for (const [sec, bytes] of need) {
+      if (pt.get(sec)!.size < bytes) throw new ZkinferError('SETUP_FAILED', `${ptauFile}: section ${sec} is too short for a 2^${cirPower} domain`);
+    }
 
     // Work plan: each base set is one pass over the constraints per signal range.
     const range = Math.max(1, Math.floor(d.accumulatorBytes / (3 * 96)));
