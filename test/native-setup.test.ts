@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,10 +58,13 @@ beforeAll(async () => {
   if (!n) throw new Error(`native kernels unavailable: ${nativeUnavailableReason()}`);
   nat = n;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkinfer-native-setup-'));
-  ptau = path.join(dir, 'p10.ptau');
-  await writeDevPtau(ptau, 10);
+  ptau = path.join(dir, 'p11.ptau');
+  await writeDevPtau(ptau, 11);
   writeSyntheticCircuit(path.join(dir, 's.r1cs'), path.join(dir, 's.wtns'), 400);
   circuits.synthetic = { r1cs: path.join(dir, 's.r1cs'), wtns: path.join(dir, 's.wtns') };
+  // Most coefficients full-width: the hot signals get enough for a multi-exponentiation.
+  writeSyntheticCircuit(path.join(dir, 'f.r1cs'), path.join(dir, 'f.wtns'), 1500, { fullShare: 0.6, seed: 'full' });
+  circuits['full-width'] = { r1cs: path.join(dir, 'f.r1cs'), wtns: path.join(dir, 'f.wtns') };
   const c = await compileTestCircuit('native-setup', `
 template T(n) {
   signal input a;
@@ -85,7 +89,7 @@ afterAll(() => {
 const sec = (file: string) => sections(fs.readFileSync(file), 'zkey');
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
-describe.each(['synthetic', 'circom'])('native Groth16 setup, %s circuit', (name) => {
+describe.each(['synthetic', 'full-width', 'circom'])('native Groth16 setup, %s circuit', (name) => {
   let r1cs: string;
   let wtns: string;
   let ref: string;
@@ -173,6 +177,20 @@ describe.each(['synthetic', 'circom'])('native Groth16 setup, %s circuit', (name
 });
 
 describe('groth16Setup', () => {
+  it('falls back to snarkjs with ZKINFER_NATIVE=0, to a key that verifies', async () => {
+    const { r1cs } = circuits.synthetic;
+    const zkey = path.join(dir, 'fallback.zkey');
+    const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), path.join(root, 'test', 'helpers', 'setup-child.ts'), r1cs, ptau, zkey, `${zkey}.vkey.json`], {
+      encoding: 'utf8', env: { ...process.env, ZKINFER_NATIVE: '0' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(out.native).toBe(false);
+    expect(out.contributions[0].hash).toBe((await readPhase2Transcript(zkey)).contributions[0].hash);
+    expect(await snarkjs.zKey.verifyFromR1cs(r1cs, ptau, zkey, quiet)).toBe(true);
+  }, 300_000);
+
   it('makes the key natively, writes the verification key and reports the contribution', async () => {
     const { r1cs, wtns } = circuits.synthetic;
     const zkey = path.join(dir, 'setup.zkey');

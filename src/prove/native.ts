@@ -24,8 +24,9 @@ export interface NativeBn254 {
   /**
    * For `count` whole r1cs constraints (base point i for the i-th), adds coefficient·base into
    * the Jacobian accumulator of each term of `matrix` (0 A, 1 B, 2 C) with signal in [lo, hi).
+   * Runs on a worker thread; the buffers must not change until it resolves.
    */
-  setupSums(g2: boolean, acc: Uint8Array, bases: Uint8Array, constraints: Uint8Array, count: number, matrix: number, lo: number, hi: number): void;
+  setupSums(g2: boolean, acc: Uint8Array, bases: Uint8Array, constraints: Uint8Array, count: number, matrix: number, lo: number, hi: number): Promise<void>;
   /** acc[i] += bases[first + i] for i < n (Jacobian accumulators, affine bases). */
   addBases(g2: boolean, acc: Uint8Array, bases: Uint8Array, first: number, n: number): void;
   /** Jacobian to affine, one inversion per run of points. */

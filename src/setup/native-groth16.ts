@@ -19,13 +19,19 @@ import { glvParts } from './glv.js';
  */
 export type SetupProgress = (fraction: number, step: string) => void;
 
+/**
+ * The sums run off the event loop, on large chunks (a signal's full-width
+ * terms in one chunk share a multi-exponentiation); the other native calls
+ * are synchronous and kept to about a second (2^15 points to scale), so a
+ * queue worker keeps renewing its job's lock.
+ */
 export const NATIVE_SETUP_DEFAULTS = Object.freeze({
   /** Bytes of r1cs constraints per native call. */
-  chunkBytes: 32 << 20,
+  chunkBytes: 64 << 20,
   /** Jacobian accumulator bytes per pass; more signals than that are done in several signal ranges. */
   accumulatorBytes: 1 << 30,
   /** Points per read-scale-write step of the L and H sections. */
-  scaleChunk: 1 << 17,
+  scaleChunk: 1 << 15,
 });
 
 export interface NativeSetupOptions {
@@ -166,7 +172,7 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
       step(name, 0);
       for await (const ch of constraintChunks(fr, r, d.chunkBytes)) {
         const b = bases.subarray(ch.first * pb);
-        for (const t of targets) nat.setupSums(g2, t.acc, b, ch.bytes, ch.count, t.matrix, lo, hi);
+        for (const t of targets) await nat.setupSums(g2, t.acc, b, ch.bytes, ch.count, t.matrix, lo, hi);
         if (coefficients) {
           const e = nat.setupCoefficients(ch.bytes, ch.count, ch.first);
           await writeBytes(fz, coefPos + 4 + coefCount * COEF, e);

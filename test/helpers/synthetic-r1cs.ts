@@ -5,8 +5,8 @@ import { FIELD_PRIME } from '../../src/receipt/field.js';
 /**
  * A satisfiable synthetic circuit written straight to iden3 r1cs and wtns
  * files: constraint i defines one new wire from earlier ones, with the
- * coefficient mix circom output has (±1, ±2^k, small weights, a few full
- * field elements) and a few signals used by many constraints.
+ * coefficient mix circom output has (±1, ±2^k, small weights and a share
+ * of full field elements) and a few signals used by many constraints.
  */
 const P = FIELD_PRIME;
 const mod = (v: bigint) => ((v % P) + P) % P;
@@ -51,7 +51,8 @@ function section(fd: number, type: number, parts: Buffer[]): void {
  * Writes r1cs (and the witness as wtns) for `nConstraints` constraints with
  * one public output and `nPubIn` public inputs.
  */
-export function writeSyntheticCircuit(r1csFile: string, wtnsFile: string, nConstraints: number, nPubIn = 2, seed = 'zkinfer'): SyntheticCircuit {
+export function writeSyntheticCircuit(r1csFile: string, wtnsFile: string, nConstraints: number, opts: { nPubIn?: number; seed?: string; fullShare?: number } = {}): SyntheticCircuit {
+  const { nPubIn = 2, seed = 'zkinfer', fullShare = 0.05 } = opts;
   let ctr = 0;
   const rnd = (): number => {
     const h = crypto.createHash('sha256').update(`${seed}:${ctr++}`).digest();
@@ -59,13 +60,13 @@ export function writeSyntheticCircuit(r1csFile: string, wtnsFile: string, nConst
   };
   const big = (): bigint => mod(BigInt(`0x${crypto.createHash('sha256').update(`${seed}:b${ctr++}`).digest('hex')}`));
   const coef = (): bigint => {
+    if (rnd() < fullShare) return big();
     const x = rnd();
     if (x < 0.4) return 1n;
     if (x < 0.55) return P - 1n;
     if (x < 0.7) return 1n << BigInt(Math.floor(rnd() * 40));
     if (x < 0.8) return P - (1n << BigInt(Math.floor(rnd() * 40)));
-    if (x < 0.95) return BigInt(Math.floor(rnd() * 1000) + 2);
-    return big();
+    return BigInt(Math.floor(rnd() * 1000) + 2);
   };
   const nPrvIn = 3;
   const nOut = 1;

@@ -398,7 +398,7 @@ void accumulate(std::vector<Aff<F>>& buckets, std::vector<Jac<F>>& overflow, con
 
 // Pippenger: windows of c bits, shared out among threads by window.
 template <class F>
-Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes) {
+Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes, unsigned maxThreads = 0) {
   const size_t pointBytes = 2 * F::BYTES;
   unsigned lg = 0;
   while ((size_t(1) << (lg + 1)) <= n) lg++;
@@ -426,7 +426,7 @@ Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scala
     pts[i].inf = pts[i].x.isZero() && pts[i].y.isZero();
   }
   std::vector<Jac<F>> sums(windows, Jac<F>::inf());
-  unsigned nThreads = std::max(1u, std::min(std::thread::hardware_concurrency(), windows));
+  unsigned nThreads = std::max(1u, std::min(maxThreads ? maxThreads : std::thread::hardware_concurrency(), windows));
   auto work = [&](unsigned t) {
     std::vector<Aff<F>> buckets(size_t(1) << c);
     std::vector<Jac<F>> overflow(size_t(1) << c);
@@ -1119,50 +1119,129 @@ napi_value qapCall(napi_env env, napi_callback_info info) {
 }
 
 
-// setupSums(g2, acc, bases, lcs, count, matrix, sigLo, sigHi): for the
-// `count` whole constraints in lcs (the i-th uses base point i), adds
-// coefficient·base into acc[signal - sigLo] for every term of the given
+// setupSums(g2, acc, bases, lcs, count, matrix, sigLo, sigHi) -> Promise:
+// for the `count` whole constraints in lcs (the i-th uses base point i),
+// adds coefficient·base into acc[signal - sigLo] for every term of the given
 // matrix (0 A, 1 B, 2 C) whose signal is in [sigLo, sigHi). acc holds
-// Jacobian Montgomery points (all zero is infinity). Threads share out the
-// signals, so no two touch one accumulator.
-template <class F>
-napi_value setupSumsImpl(napi_env env, napi_value* argv) {
-  uint8_t *acc, *bases, *lcs;
-  size_t la, lb, ll;
-  uint32_t count = 0, matrix = 0, lo = 0, hi = 0;
-  if (!bytesArg(env, argv[1], &acc, &la) || !bytesArg(env, argv[2], &bases, &lb) || !bytesArg(env, argv[3], &lcs, &ll)) return nullptr;
-  napi_get_value_uint32(env, argv[4], &count);
-  napi_get_value_uint32(env, argv[5], &matrix);
-  napi_get_value_uint32(env, argv[6], &lo);
-  napi_get_value_uint32(env, argv[7], &hi);
-  const size_t jb = 3 * F::BYTES, ab = 2 * F::BYTES;
-  if (hi < lo || la < (size_t)(hi - lo) * jb || lb < (size_t)count * ab || matrix > 2) {
-    napi_throw_range_error(env, nullptr, "setupSums: buffers too short for the ranges given");
-    return nullptr;
+// Jacobian Montgomery points (all zero is infinity). Runs off the event
+// loop; threads share out the signals, so no two touch one accumulator.
+//
+// Small coefficients are added directly. Full-width ones cluster on a few
+// signals (circom's linear substitutions), so they are grouped by signal:
+// a signal with many in the chunk gets one Pippenger multi-exponentiation,
+// a fraction of the cost of separate multiplications.
+const size_t PIPPENGER_MIN_TERMS = 48;
+
+inline bool coefSmall(const uint8_t* coef) {
+  uint64_t k[4];
+  memcpy(k, coef, 32);
+  const uint64_t* half = frHalf();
+  bool gtHalf = false;
+  for (int i = 3; i >= 0; i--) {
+    if (k[i] != half[i]) {
+      gtHalf = k[i] > half[i];
+      break;
+    }
   }
+  if (gtHalf) {
+    uint64_t t[4];
+    memcpy(t, FR.p, 32);
+    subP(t, k);
+    memcpy(k, t, 32);
+  }
+  return (k[1] | k[2] | k[3]) == 0;
+}
+
+struct SumsJob {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref refs[3];
+  bool g2;
+  uint8_t *acc, *bases, *lcs;
+  size_t ll;
+  uint32_t count, matrix, lo, hi;
+  bool ok;
+};
+
+template <class F>
+bool sumsRun(SumsJob& j) {
+  const size_t jb = 3 * F::BYTES, ab = 2 * F::BYTES;
   const unsigned nt = threadCount();
   std::vector<char> ok(nt, 1);
+  struct Full {
+    uint32_t s, c;
+    const uint8_t* coef;
+  };
   auto work = [&](unsigned t) {
-    ok[t] = walkConstraints(lcs, ll, count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
-      if (m != matrix || s < lo || s >= hi || (s - lo) % nt != t) return;
-      uint8_t* a = acc + (size_t)(s - lo) * jb;
+    std::vector<Full> full;
+    ok[t] = walkConstraints(j.lcs, j.ll, j.count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
+      if (m != j.matrix || s < j.lo || s >= j.hi || (s - j.lo) % nt != t) return;
+      if (!coefSmall(coef)) {
+        full.push_back(Full{s, c, coef});
+        return;
+      }
+      uint8_t* a = j.acc + (size_t)(s - j.lo) * jb;
       Jac<F> J = loadJac<F>(a);
-      accumulateTerm(J, loadAff<F>(bases + (size_t)c * ab), coef);
+      accumulateTerm(J, loadAff<F>(j.bases + (size_t)c * ab), coef);
       storeJac(a, J);
     });
+    if (!ok[t]) return;
+    std::stable_sort(full.begin(), full.end(), [](const Full& x, const Full& y) { return x.s < y.s; });
+    std::vector<uint8_t> pts, sc;
+    for (size_t g = 0; g < full.size();) {
+      size_t e = g;
+      while (e < full.size() && full[e].s == full[g].s) e++;
+      uint8_t* a = j.acc + (size_t)(full[g].s - j.lo) * jb;
+      Jac<F> J = loadJac<F>(a);
+      const size_t d = e - g;
+      if (d >= PIPPENGER_MIN_TERMS) {
+        pts.resize(d * ab);
+        sc.resize(d * 32);
+        for (size_t i = 0; i < d; i++) {
+          memcpy(pts.data() + i * ab, j.bases + (size_t)full[g + i].c * ab, ab);
+          memcpy(sc.data() + i * 32, full[g + i].coef, 32);
+        }
+        J = add(J, msm<F>(pts.data(), sc.data(), d, 32, 1));
+      } else {
+        for (size_t i = g; i < e; i++) accumulateTerm(J, loadAff<F>(j.bases + (size_t)full[i].c * ab), full[i].coef);
+      }
+      storeJac(a, J);
+      g = e;
+    }
   };
   std::vector<std::thread> th;
   for (unsigned t = 1; t < nt; t++) th.emplace_back(work, t);
   work(0);
   for (auto& x : th) x.join();
   for (char o : ok) {
-    if (!o) {
-      napi_throw_range_error(env, nullptr, "setupSums: constraint bytes end inside a constraint");
-      return nullptr;
-    }
+    if (!o) return false;
   }
-  return nullptr;
+  return true;
 }
+
+void sumsExecute(napi_env, void* data) {
+  SumsJob& j = *(SumsJob*)data;
+  j.ok = j.g2 ? sumsRun<Fq2>(j) : sumsRun<Fq>(j);
+}
+
+void sumsComplete(napi_env env, napi_status, void* data) {
+  SumsJob* j = (SumsJob*)data;
+  for (napi_ref r : j->refs) napi_delete_reference(env, r);
+  napi_delete_async_work(env, j->work);
+  if (j->ok) {
+    napi_value u;
+    napi_get_undefined(env, &u);
+    napi_resolve_deferred(env, j->deferred, u);
+  } else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "setupSums: constraint bytes end inside a constraint", NAPI_AUTO_LENGTH, &msg);
+    napi_create_range_error(env, nullptr, msg, &err);
+    napi_reject_deferred(env, j->deferred, err);
+  }
+  delete j;
+}
+
+napi_value setupSumsCall(napi_env env, napi_callback_info info);
 
 bool boolArg(napi_env env, napi_value v) {
   bool b = false;
@@ -1178,7 +1257,31 @@ napi_value setupSumsCall(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "setupSums: 8 arguments");
     return nullptr;
   }
-  return boolArg(env, argv[0]) ? setupSumsImpl<Fq2>(env, argv) : setupSumsImpl<Fq>(env, argv);
+  SumsJob* j = new SumsJob();
+  j->g2 = boolArg(env, argv[0]);
+  size_t la, lb;
+  if (!bytesArg(env, argv[1], &j->acc, &la) || !bytesArg(env, argv[2], &j->bases, &lb) || !bytesArg(env, argv[3], &j->lcs, &j->ll)) {
+    delete j;
+    return nullptr;
+  }
+  napi_get_value_uint32(env, argv[4], &j->count);
+  napi_get_value_uint32(env, argv[5], &j->matrix);
+  napi_get_value_uint32(env, argv[6], &j->lo);
+  napi_get_value_uint32(env, argv[7], &j->hi);
+  const size_t fb = j->g2 ? 64 : 32;
+  if (j->hi < j->lo || la < (size_t)(j->hi - j->lo) * 3 * fb || lb < (size_t)j->count * 2 * fb || j->matrix > 2) {
+    delete j;
+    napi_throw_range_error(env, nullptr, "setupSums: buffers too short for the ranges given");
+    return nullptr;
+  }
+  // The buffers stay referenced until the work completes.
+  for (int i = 0; i < 3; i++) napi_create_reference(env, argv[i + 1], 1, &j->refs[i]);
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "zkinfer-setup-sums", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, nullptr, name, sumsExecute, sumsComplete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
 }
 
 // Adds base point `index` into acc (Jacobian), for snarkjs' extra public
