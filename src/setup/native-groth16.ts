@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { buildBn128 } from 'ffjavascript';
 import { ZkinferError } from '../errors.js';
+import { wasmAlloc, type ThreadManager } from '../wasm-memory.js';
 import type { NativeBn254 } from '../prove/native.js';
 import { readBytes, requireSection, sectionTable, writeBytes, type SectionRef } from './binfile-fd.js';
 import { constraintChunks, readR1csHeader, type R1csHeader } from './r1cs-stream.js';
@@ -260,7 +261,7 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
     const g2 = Buffer.from(curve.G2.toAffine(curve.G2.g));
 
     step('circuit hash', 0);
-    const csHash = await circuitHash(nat, fz, fp, l, pt.get(2)!, { alpha1, beta1, beta2, g1, g2 }, nVars, nPublic, n, (f) => step('circuit hash', f));
+    const csHash = await circuitHash(nat, curve, fz, fp, l, pt.get(2)!, { alpha1, beta1, beta2, g1, g2 }, nVars, nPublic, n, (f) => step('circuit hash', f));
     passesDone++;
 
     let delta1 = g1;
@@ -311,6 +312,26 @@ export async function nativeGroth16Setup(nat: NativeBn254, r1csFile: string, pta
   }
 }
 
+const SNARKJS_H_HASH_CHUNK = 1 << 14;
+
+/** a - b as snarkjs' hash thread computes it: g1m_subAffine, g1m_batchToAffine, g1m_batchLEMtoU. */
+function snarkjsSubAffineU(curve: { tm: ThreadManager }, a: Uint8Array, b: Uint8Array): Uint8Array {
+  const tm = curve.tm;
+  const ex = tm.instance.exports;
+  const mark = tm.u32[0];
+  const pa = wasmAlloc(tm, G1);
+  const pb = wasmAlloc(tm, G1);
+  const pr = wasmAlloc(tm, 96);
+  tm.u8.set(a, pa);
+  tm.u8.set(b, pb);
+  ex.g1m_subAffine(pa, pb, pr);
+  ex.g1m_batchToAffine(pr, 1, pr);
+  ex.g1m_batchLEMtoU(pr, 1, pr);
+  const out = tm.u8.slice(pr, pr + G1);
+  tm.u32[0] = mark;
+  return out;
+}
+
 /** v·R^2 mod r: how snarkjs stores a coefficient. */
 function mont2(v: bigint): bigint {
   const R = (1n << 256n) % BN254_R;
@@ -324,7 +345,7 @@ function mont2(v: bigint): bigint {
  * ptau's powers, i < n - 1.
  */
 async function circuitHash(
-  nat: NativeBn254, fz: FileHandle, fp: FileHandle, l: Layout, tauG1: SectionRef,
+  nat: NativeBn254, curve: { tm: ThreadManager }, fz: FileHandle, fp: FileHandle, l: Layout, tauG1: SectionRef,
   h: { alpha1: Buffer; beta1: Buffer; beta2: Buffer; g1: Buffer; g2: Buffer },
   nVars: number, nPublic: number, n: number, progress: (f: number) => void,
 ): Promise<Uint8Array> {
@@ -356,6 +377,16 @@ async function circuitHash(
     hasher.update(nat.toUncompressed(false, nat.subG1(hi, lo)));
     done += k;
     progress(done / total);
+  }
+  // snarkjs hashes its H points in chunks of 2^14 but sizes every chunk as
+  // the first, so from 2^15 on it hashes one point more than it counts:
+  // i = n - 1, whose τ^(2n-1) lies past the powers when n is the file's
+  // full power (it reads the bytes that follow). Done its way, in its
+  // WebAssembly, so the hash is the one snarkjs writes and verifies.
+  if (n - 1 > SNARKJS_H_HASH_CHUNK) {
+    const hi = await readBytes(fp, tauG1.pos + (2 * n - 1) * G1, G1);
+    const lo = await readBytes(fp, tauG1.pos + (n - 1) * G1, G1);
+    hasher.update(snarkjsSubAffineU(curve, hi, lo));
   }
   await section(8, false, nVars - nPublic - 1);
   await section(5, false, nVars);
