@@ -13,8 +13,8 @@ import { FixedBase, type GroupName } from './fixed-base.js';
  * elements: (n/2)·log n scalar multiplications per size. Knowing τ, we take
  * that inverse FFT over the scalar field instead (cheap) and multiply the
  * generator once per point with a fixed-base table (native where the
- * kernels build, WebAssembly otherwise), so 2^17 takes seconds to about two
- * minutes instead of hours. The file carries no contribution transcript:
+ * kernels build, WebAssembly otherwise), so 2^17 takes about half a minute
+ * natively, a minute and a half in WebAssembly, instead of hours. The file carries no contribution transcript:
  * it is a development ceremony and is recorded as one.
  */
 export async function writeDevPtau(file: string, power: number, progress: (m: string) => void = () => {}): Promise<void> {
