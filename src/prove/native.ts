@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 
 /**
  * Native BN254 kernels (native/bn254.cc): multi-exponentiations in G1 and G2
- * and the coset FFT, in ffjavascript's memory layout. Built on first use
+ * and the coset FFT for the prover, sparse sums and fixed-scalar scaling for
+ * the Groth16 key setup, in ffjavascript's memory layout. Built on first use
  * with the system C++ compiler against Node's own headers and cached by
  * source hash; without a compiler the prover keeps to WebAssembly.
  */
@@ -18,6 +19,36 @@ export interface NativeBn254 {
   coset(values: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
   /** A·w | B·w | (A·w)∘(B·w) over n constraints, from a proving key's coefficient section and a witness. */
   qap(coefficients: Uint8Array, witness: Uint8Array, n: number): Uint8Array;
+
+  // Groth16 key setup. Points are affine Montgomery (zero bytes: infinity) unless Jacobian is said.
+  /**
+   * For `count` whole r1cs constraints (base point i for the i-th), adds coefficient·base into
+   * the Jacobian accumulator of each term of `matrix` (0 A, 1 B, 2 C) with signal in [lo, hi).
+   * Runs on a worker thread; the buffers must not change until it resolves.
+   */
+  setupSums(g2: boolean, acc: Uint8Array, bases: Uint8Array, constraints: Uint8Array, count: number, matrix: number, lo: number, hi: number): Promise<void>;
+  /** acc[i] += bases[first + i] for i < n (Jacobian accumulators, affine bases). */
+  addBases(g2: boolean, acc: Uint8Array, bases: Uint8Array, first: number, n: number): void;
+  /** Jacobian to affine, one inversion per run of points. */
+  toAffine(g2: boolean, jacobian: Uint8Array): Uint8Array;
+  /** Affine Montgomery to snarkjs' uncompressed form (big-endian standard; Fq2 as c1, c0). */
+  toUncompressed(g2: boolean, points: Uint8Array): Uint8Array;
+  /** a_i - b_i in G1. */
+  subG1(a: Uint8Array, b: Uint8Array): Uint8Array;
+  /** k·P_i in G1 for one 32-byte standard-form scalar k. */
+  scaleG1(points: Uint8Array, k: Uint8Array): Uint8Array;
+  /** A and B terms of `count` r1cs constraints numbered from `first`, as zkey coefficient entries. */
+  setupCoefficients(constraints: Uint8Array, count: number, first: number): Uint8Array;
+  /** scalar_i·G for one affine base G and many 32-byte standard-form scalars (a windowed table of G). */
+  fixedBase(g2: boolean, generator: Uint8Array, scalars: Uint8Array): Uint8Array;
+
+  // Scalar field batches (Montgomery in) for a development powers of tau.
+  /** x^0 .. x^(n-1). */
+  frPowers(x: Uint8Array, n: number): Uint8Array;
+  /** values_i·k in standard form. */
+  frScaleStandard(values: Uint8Array, k: Uint8Array): Uint8Array;
+  /** Inverse FFT over the roots of unity of the values' count (a power of two). */
+  frIfft(values: Uint8Array, wInv: Uint8Array, nInv: Uint8Array): Uint8Array;
 }
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');

@@ -398,7 +398,7 @@ void accumulate(std::vector<Aff<F>>& buckets, std::vector<Jac<F>>& overflow, con
 
 // Pippenger: windows of c bits, shared out among threads by window.
 template <class F>
-Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes) {
+Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes, unsigned maxThreads = 0) {
   const size_t pointBytes = 2 * F::BYTES;
   unsigned lg = 0;
   while ((size_t(1) << (lg + 1)) <= n) lg++;
@@ -426,7 +426,7 @@ Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scala
     pts[i].inf = pts[i].x.isZero() && pts[i].y.isZero();
   }
   std::vector<Jac<F>> sums(windows, Jac<F>::inf());
-  unsigned nThreads = std::max(1u, std::min(std::thread::hardware_concurrency(), windows));
+  unsigned nThreads = std::max(1u, std::min(maxThreads ? maxThreads : std::thread::hardware_concurrency(), windows));
   auto work = [&](unsigned t) {
     std::vector<Aff<F>> buckets(size_t(1) << c);
     std::vector<Jac<F>> overflow(size_t(1) << c);
@@ -518,6 +518,451 @@ void ntt(Fr* a, size_t n, Fr w) {
       run(0, blocks);
     }
   }
+}
+
+// ---- Groth16 key setup ----
+// The circuit-specific setup sums ptau Lagrange points with r1cs
+// coefficients, and a phase-2 contribution scales every L and H point by
+// delta^-1. Points in and out are affine Montgomery (a zkey's LEM form, all
+// zero bytes for infinity); r1cs coefficients are standard form.
+
+// (r - 1) / 2: coefficients above it are negated, so -1 costs what 1 does.
+struct FrHalf {
+  uint64_t h[4];
+  FrHalf() {
+    uint64_t c = 0;
+    for (int i = 3; i >= 0; i--) {
+      h[i] = (FR.p[i] >> 1) | (c << 63);
+      c = FR.p[i] & 1;
+    }
+  }
+};
+const uint64_t* frHalf() {
+  static FrHalf h;  // initialised once, thread-safely
+  return h.h;
+}
+
+// R^2 and R^3 mod r, by modular doublings of R (fixed cost, once).
+struct FrConsts {
+  uint64_t r2[4], r3[4];
+  FrConsts() {
+    uint64_t t[4];
+    memcpy(t, FR.one, 32);
+    for (int k = 0; k < 256; k++) fadd(FR, t, t, t);
+    memcpy(r2, t, 32);
+    fmul(FR, r3, r2, r2);
+  }
+};
+const FrConsts& frConsts() {
+  static FrConsts c;
+  return c;
+}
+
+template <class F>
+Aff<F> loadAff(const uint8_t* p) {
+  Aff<F> a;
+  a.x.load(p);
+  a.y.load(p + F::BYTES);
+  a.inf = a.x.isZero() && a.y.isZero();
+  return a;
+}
+
+template <class F>
+Jac<F> loadJac(const uint8_t* p) {
+  Jac<F> j;
+  j.x.load(p);
+  j.y.load(p + F::BYTES);
+  j.z.load(p + 2 * F::BYTES);
+  return j;
+}
+
+template <class F>
+void storeJac(uint8_t* p, const Jac<F>& j) {
+  j.x.store(p);
+  j.y.store(p + F::BYTES);
+  j.z.store(p + 2 * F::BYTES);
+}
+
+template <class F>
+Jac<F> toJac(const Aff<F>& a) {
+  if (a.inf) return Jac<F>::inf();
+  return Jac<F>{a.x, a.y, F::one()};
+}
+
+template <class F>
+Jac<F> neg(const Jac<F>& p) {
+  return Jac<F>{p.x, F::zero() - p.y, p.z};
+}
+
+// k·P for k < 2^64: binary double-and-add from the affine point.
+template <class F>
+Jac<F> mulSmall(const Aff<F>& P, uint64_t k) {
+  Jac<F> r = toJac(P);
+  for (int b = 62 - __builtin_clzll(k); b >= 0; b--) {
+    r = dbl(r);
+    if ((k >> b) & 1) r = addMixed(r, P);
+  }
+  return r;
+}
+
+// ---- endomorphisms: half-length scalars ----
+// G1: φ(x, y) = (β·x, y) is λ·P (β, λ cube roots of unity in Fq and Fr);
+// k = k1 + k2·λ with k1, k2 of about 128 bits from a short lattice basis.
+// G2: ψ(x, y) = (conj(x)·γx, conj(y)·γy), the untwisted Frobenius, is
+// (6u^2)·P; 6u^2 has 127 bits, so k = k0 + k1·6u^2 by plain division.
+inline void toMontFq(const uint64_t* a, uint64_t* out) {
+  struct R2 {
+    uint64_t v[4];
+    R2() {
+      memcpy(v, FQ.one, 32);
+      for (int k = 0; k < 256; k++) fadd(FQ, v, v, v);
+    }
+  };
+  static R2 r2;
+  fmul(FQ, out, a, r2.v);
+}
+
+const Fq& glvBeta() {
+  struct B {
+    Fq v;
+    B() {
+      // 2203960485148121921418603742825762020974279258880205651966
+      const uint64_t beta[4] = {0x5763473177fffffeULL, 0xd4f263f1acdb5c4fULL, 0x59e26bcea0d48bacULL, 0};
+      toMontFq(beta, v.v);
+    }
+  };
+  static B b;
+  return b.v;
+}
+
+struct PsiConsts {
+  Fq2 gx, gy;
+  PsiConsts() {
+    const uint64_t x0[4] = {0x99e39557176f553dULL, 0xb78cc310c2c3330cULL, 0x4c0bec3cf559b143ULL, 0x2fb347984f7911f7ULL};
+    const uint64_t x1[4] = {0x1665d51c640fcba2ULL, 0x32ae2a1d0b7c9dceULL, 0x4ba4cc8bd75a0794ULL, 0x16c9e55061ebae20ULL};
+    const uint64_t y0[4] = {0xdc54014671a0135aULL, 0xdbaae0eda9c95998ULL, 0xdc5ec698b6e2f9b9ULL, 0x063cf305489af5dcULL};
+    const uint64_t y1[4] = {0x82d37f632623b0e3ULL, 0x21807dc98fa25bd2ULL, 0x0704b5a7ec796f2bULL, 0x07c03cbcac41049aULL};
+    toMontFq(x0, gx.a.v);
+    toMontFq(x1, gx.b.v);
+    toMontFq(y0, gy.a.v);
+    toMontFq(y1, gy.b.v);
+  }
+};
+const PsiConsts& psiConsts() {
+  static PsiConsts c;
+  return c;
+}
+
+inline Jac<Fq> endo(const Jac<Fq>& p) { return Jac<Fq>{p.x * glvBeta(), p.y, p.z}; }
+inline Jac<Fq2> endo(const Jac<Fq2>& p) {
+  const PsiConsts& c = psiConsts();
+  auto conj = [](const Fq2& v) { return Fq2{v.a, Fq::zero() - v.b}; };
+  return Jac<Fq2>{conj(p.x) * c.gx, conj(p.y) * c.gy, conj(p.z)};
+}
+
+// out = a·b over na and nb limbs (out has na + nb limbs).
+inline void mulLimbs(const uint64_t* a, int na, const uint64_t* b, int nb, uint64_t* out) {
+  for (int i = 0; i < na + nb; i++) out[i] = 0;
+  for (int i = 0; i < na; i++) {
+    uint64_t c = 0;
+    for (int j = 0; j < nb; j++) out[i + j] = mac(a[i], b[j], out[i + j], c);
+    out[i + nb] = c;
+  }
+}
+
+// Two's complement over 5 limbs: a -= b.
+inline void sub5(uint64_t* a, const uint64_t* b) {
+  unsigned char bo = 0;
+  for (int i = 0; i < 5; i++) {
+    unsigned long long t;
+    bo = _subborrow_u64(bo, a[i], b[i], &t);
+    a[i] = t;
+  }
+}
+
+// Sign and magnitude (4 limbs) of a 5-limb two's complement value.
+inline bool signMag(const uint64_t* v, uint64_t* mag) {
+  const bool negative = v[4] >> 63;
+  uint64_t t[5];
+  memcpy(t, v, 40);
+  if (negative) {
+    uint64_t z[5] = {0, 0, 0, 0, 0};
+    sub5(z, t);
+    memcpy(t, z, 40);
+  }
+  memcpy(mag, t, 32);
+  return negative;
+}
+
+// k (below r) -> k1 + k2·λ on G1.
+void splitG1(const uint64_t* k, uint64_t* k1, bool& n1, uint64_t* k2, bool& n2) {
+  static const uint64_t g1[2] = {0xd91d232ec7e0b3d7ULL, 0x2ULL};
+  static const uint64_t g2[3] = {0x7a7bd9d4391eb18dULL, 0x4ccef014a773d2cfULL, 0x2ULL};
+  static const uint64_t a1[1] = {0x89d3256894d213e3ULL};
+  static const uint64_t a2[2] = {0x0be4e1541221250bULL, 0x6f4d8248eeb859fdULL};
+  static const uint64_t nb1[2] = {0x8211bbeb7d4f1128ULL, 0x6f4d8248eeb859fcULL};
+  static const uint64_t b2[1] = {0x89d3256894d213e3ULL};
+  uint64_t t[8];
+  // c1 = floor(k·g1 / 2^256), c2 = floor(k·g2 / 2^256): within one of round(b2·k/r), round(-b1·k/r).
+  mulLimbs(k, 4, g1, 2, t);
+  uint64_t c1[2] = {t[4], t[5]};
+  mulLimbs(k, 4, g2, 3, t);
+  uint64_t c2[3] = {t[4], t[5], t[6]};
+  uint64_t v[5] = {k[0], k[1], k[2], k[3], 0}, w[8];
+  mulLimbs(c1, 2, a1, 1, w);
+  uint64_t x[5] = {w[0], w[1], w[2], 0, 0};
+  sub5(v, x);
+  mulLimbs(c2, 3, a2, 2, w);
+  uint64_t y[5] = {w[0], w[1], w[2], w[3], w[4]};
+  sub5(v, y);
+  n1 = signMag(v, k1);
+  // k2 = c1·(-b1) - c2·b2
+  mulLimbs(c1, 2, nb1, 2, w);
+  uint64_t z[5] = {w[0], w[1], w[2], w[3], 0};
+  mulLimbs(c2, 3, b2, 1, w);
+  uint64_t u[5] = {w[0], w[1], w[2], w[3], 0};
+  sub5(z, u);
+  n2 = signMag(z, k2);
+}
+
+// k -> k0 + k1·6u^2 on G2 (both nonnegative, below 2^128), by long division.
+void splitG2(const uint64_t* k, uint64_t* k0, uint64_t* k1) {
+  const u128 lam = ((u128)0x6f4d8248eeb859fbULL << 64) | 0xf83e9682e87cfd46ULL;
+  u128 rem = 0, quo = 0;
+  for (int b = 255; b >= 0; b--) {
+    rem = (rem << 1) | ((k[b >> 6] >> (b & 63)) & 1);  // rem < 2^128 since lam < 2^127
+    quo <<= 1;
+    if (rem >= lam) {
+      rem -= lam;
+      quo |= 1;
+    }
+  }
+  k0[0] = (uint64_t)rem;
+  k0[1] = (uint64_t)(rem >> 64);
+  k0[2] = k0[3] = 0;
+  k1[0] = (uint64_t)quo;
+  k1[1] = (uint64_t)(quo >> 64);
+  k1[2] = k1[3] = 0;
+}
+
+std::vector<int8_t> wnaf(const uint64_t* kin, unsigned w);
+
+template <class F>
+void oddMultiples(const Aff<F>& P, Jac<F>* tab) {
+  tab[0] = toJac(P);
+  const Jac<F> P2 = dbl(tab[0]);
+  for (int i = 1; i < 8; i++) tab[i] = add(tab[i - 1], P2);
+}
+
+// k1·P + k2·endo(P) from signed 5-bit digits.
+template <class F>
+Jac<F> mulEndo(const Aff<F>& P, const std::vector<int8_t>& d1, bool neg1, const std::vector<int8_t>& d2, bool neg2) {
+  if (P.inf) return Jac<F>::inf();
+  Jac<F> t1[8], t2[8];
+  oddMultiples(P, t1);
+  for (int i = 0; i < 8; i++) {
+    t2[i] = endo(t1[i]);
+    if (neg2) t2[i] = neg(t2[i]);
+    if (neg1) t1[i] = neg(t1[i]);
+  }
+  Jac<F> r = Jac<F>::inf();
+  for (size_t i = std::max(d1.size(), d2.size()); i-- > 0;) {
+    r = dbl(r);
+    const int a = i < d1.size() ? d1[i] : 0;
+    const int b = i < d2.size() ? d2[i] : 0;
+    if (a > 0) r = add(r, t1[a >> 1]);
+    else if (a < 0) r = add(r, neg(t1[(-a) >> 1]));
+    if (b > 0) r = add(r, t2[b >> 1]);
+    else if (b < 0) r = add(r, neg(t2[(-b) >> 1]));
+  }
+  return r;
+}
+
+// k·P for a full-width k (below r).
+inline Jac<Fq> mulFullEndo(const Aff<Fq>& P, const uint64_t* k) {
+  uint64_t k1[4], k2[4];
+  bool n1, n2;
+  splitG1(k, k1, n1, k2, n2);
+  return mulEndo(P, wnaf(k1, 5), n1, wnaf(k2, 5), n2);
+}
+inline Jac<Fq2> mulFullEndo(const Aff<Fq2>& P, const uint64_t* k) {
+  uint64_t k0[4], k1[4];
+  splitG2(k, k0, k1);
+  return mulEndo(P, wnaf(k0, 5), false, wnaf(k1, 5), false);
+}
+
+// acc += c·P, with c a standard-form coefficient below r.
+template <class F>
+inline void accumulateTerm(Jac<F>& acc, Aff<F> P, const uint8_t* coef) {
+  uint64_t k[4];
+  memcpy(k, coef, 32);
+  if (P.inf || fzero(k)) return;
+  const uint64_t* half = frHalf();
+  bool gtHalf = false;
+  for (int i = 3; i >= 0; i--) {
+    if (k[i] != half[i]) {
+      gtHalf = k[i] > half[i];
+      break;
+    }
+  }
+  if (gtHalf) {
+    // c = -(r - c): negate the point, multiply by the small r - c.
+    uint64_t t[4];
+    memcpy(t, FR.p, 32);
+    subP(t, k);  // t = r - k (no wrap: k < r)
+    memcpy(k, t, 32);
+    P.y = F::zero() - P.y;
+  }
+  if ((k[1] | k[2] | k[3]) == 0) {
+    if (k[0] == 1) {
+      acc = addMixed(acc, P);
+    } else {
+      acc = add(acc, mulSmall(P, k[0]));
+    }
+  } else {
+    acc = add(acc, mulFullEndo(P, k));
+  }
+}
+
+// Walks `count` r1cs constraints (three linear combinations each: a u32
+// term count, then terms of u32 signal and 32-byte coefficient), calling
+// f(constraintIndex, matrix, signal, coefficient) for every term.
+template <class Fn>
+bool walkConstraints(const uint8_t* lcs, size_t len, uint32_t count, Fn f) {
+  size_t pos = 0;
+  for (uint32_t c = 0; c < count; c++) {
+    for (uint32_t m = 0; m < 3; m++) {
+      if (pos + 4 > len) return false;
+      uint32_t nt;
+      memcpy(&nt, lcs + pos, 4);
+      pos += 4;
+      if ((len - pos) / 36 < nt) return false;
+      for (uint32_t i = 0; i < nt; i++) {
+        uint32_t s;
+        memcpy(&s, lcs + pos, 4);
+        f(c, m, s, lcs + pos + 4);
+        pos += 36;
+      }
+    }
+  }
+  return true;
+}
+
+unsigned threadCount() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+// Runs fn(lo, hi) over [0, n) split among the threads.
+template <class Fn>
+void parallelFor(size_t n, Fn fn, size_t minPer = 256) {
+  unsigned t = threadCount();
+  if (n < minPer * 2) t = 1;
+  size_t per = (n + t - 1) / t;
+  std::vector<std::thread> th;
+  for (unsigned i = 1; i < t; i++) {
+    size_t lo = std::min(n, i * per), hi = std::min(n, (i + 1) * per);
+    if (lo < hi) th.emplace_back(fn, lo, hi);
+  }
+  fn(0, std::min(n, per));
+  for (auto& x : th) x.join();
+}
+
+// Jacobian to affine for a run of points: one inversion per run, zero
+// bytes for infinity.
+template <class F>
+void batchAffine(const Jac<F>* in, uint8_t* out, size_t n) {
+  std::vector<F> pre(n);
+  F acc = F::one();
+  for (size_t i = 0; i < n; i++) {
+    pre[i] = acc;
+    if (!in[i].isInf()) acc = acc * in[i].z;
+  }
+  F inv = acc.inv();
+  for (size_t i = n; i-- > 0;) {
+    uint8_t* o = out + i * 2 * F::BYTES;
+    if (in[i].isInf()) {
+      memset(o, 0, 2 * F::BYTES);
+      continue;
+    }
+    const F zi = inv * pre[i];
+    inv = inv * in[i].z;
+    const F zi2 = zi.sq();
+    (in[i].x * zi2).store(o);
+    (in[i].y * zi2 * zi).store(o + F::BYTES);
+  }
+}
+
+template <class F>
+void batchAffineParallel(const Jac<F>* in, uint8_t* out, size_t n) {
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t b = lo; b < hi; b += 4096) batchAffine(in + b, out + b * 2 * F::BYTES, std::min(hi, b + 4096) - b);
+  });
+}
+
+// Montgomery to standard form, big-endian: the uncompressed form snarkjs
+// hashes (an Fq2 element as c1 then c0).
+void fqToBE(const Fq& a, uint8_t* o) {
+  const uint64_t one[4] = {1, 0, 0, 0};
+  uint64_t s[4];
+  fmul(FQ, s, a.v, one);
+  for (int i = 0; i < 4; i++) {
+    for (int b = 0; b < 8; b++) o[31 - (i * 8 + b)] = (uint8_t)(s[i] >> (8 * b));
+  }
+}
+void toBE(const Fq& a, uint8_t* o) { fqToBE(a, o); }
+void toBE(const Fq2& a, uint8_t* o) {
+  fqToBE(a.b, o);
+  fqToBE(a.a, o + 32);
+}
+
+// ---- fixed scalar times many points ----
+// Signed 5-bit window digits of k (wNAF), computed once for all points.
+std::vector<int8_t> wnaf(const uint64_t* kin, unsigned w) {
+  uint64_t k[5] = {kin[0], kin[1], kin[2], kin[3], 0};
+  std::vector<int8_t> d;
+  const int64_t full = (int64_t)1 << w, half = full >> 1;
+  while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
+    int8_t di = 0;
+    if (k[0] & 1) {
+      int64_t v = (int64_t)(k[0] & (uint64_t)(full - 1));
+      if (v >= half) v -= full;
+      di = (int8_t)v;
+      // k -= v
+      if (v > 0) {
+        uint64_t b = (uint64_t)v;
+        for (int i = 0; i < 5 && b; i++) {
+          uint64_t o = k[i];
+          k[i] = o - b;
+          b = o < b ? 1 : 0;
+        }
+      } else {
+        uint64_t c = (uint64_t)(-v);
+        for (int i = 0; i < 5 && c; i++) {
+          uint64_t o = k[i];
+          k[i] = o + c;
+          c = k[i] < o ? 1 : 0;
+        }
+      }
+    }
+    d.push_back(di);
+    for (int i = 0; i < 4; i++) k[i] = (k[i] >> 1) | (k[i + 1] << 63);
+    k[4] >>= 1;
+  }
+  return d;
+}
+
+template <class F>
+Jac<F> mulWnaf(const Aff<F>& P, const std::vector<int8_t>& d) {
+  if (P.inf) return Jac<F>::inf();
+  // Odd multiples P, 3P, ..., 15P.
+  Jac<F> tab[8];
+  oddMultiples(P, tab);
+  Jac<F> r = Jac<F>::inf();
+  for (size_t i = d.size(); i-- > 0;) {
+    r = dbl(r);
+    const int v = d[i];
+    if (v > 0) r = add(r, tab[v >> 1]);
+    else if (v < 0) r = add(r, neg(tab[(-v) >> 1]));
+  }
+  return r;
 }
 
 // ---- N-API glue ----
@@ -673,14 +1118,561 @@ napi_value qapCall(napi_env env, napi_callback_info info) {
   return res;
 }
 
+
+// setupSums(g2, acc, bases, lcs, count, matrix, sigLo, sigHi) -> Promise:
+// for the `count` whole constraints in lcs (the i-th uses base point i),
+// adds coefficient·base into acc[signal - sigLo] for every term of the given
+// matrix (0 A, 1 B, 2 C) whose signal is in [sigLo, sigHi). acc holds
+// Jacobian Montgomery points (all zero is infinity). Runs off the event
+// loop; threads share out the signals, so no two touch one accumulator.
+//
+// Small coefficients are added directly. Full-width ones cluster on a few
+// signals (circom's linear substitutions), so they are grouped by signal:
+// a signal with many in the chunk gets one Pippenger multi-exponentiation,
+// a fraction of the cost of separate multiplications.
+const size_t PIPPENGER_MIN_TERMS = 48;
+
+inline bool coefSmall(const uint8_t* coef) {
+  uint64_t k[4];
+  memcpy(k, coef, 32);
+  const uint64_t* half = frHalf();
+  bool gtHalf = false;
+  for (int i = 3; i >= 0; i--) {
+    if (k[i] != half[i]) {
+      gtHalf = k[i] > half[i];
+      break;
+    }
+  }
+  if (gtHalf) {
+    uint64_t t[4];
+    memcpy(t, FR.p, 32);
+    subP(t, k);
+    memcpy(k, t, 32);
+  }
+  return (k[1] | k[2] | k[3]) == 0;
+}
+
+struct SumsJob {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref refs[3];
+  bool g2;
+  uint8_t *acc, *bases, *lcs;
+  size_t ll;
+  uint32_t count, matrix, lo, hi;
+  bool ok;
+};
+
+template <class F>
+bool sumsRun(SumsJob& j) {
+  const size_t jb = 3 * F::BYTES, ab = 2 * F::BYTES;
+  const unsigned nt = threadCount();
+  std::vector<char> ok(nt, 1);
+  struct Full {
+    uint32_t s, c;
+    const uint8_t* coef;
+  };
+  auto work = [&](unsigned t) {
+    std::vector<Full> full;
+    ok[t] = walkConstraints(j.lcs, j.ll, j.count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
+      if (m != j.matrix || s < j.lo || s >= j.hi || (s - j.lo) % nt != t) return;
+      if (!coefSmall(coef)) {
+        full.push_back(Full{s, c, coef});
+        return;
+      }
+      uint8_t* a = j.acc + (size_t)(s - j.lo) * jb;
+      Jac<F> J = loadJac<F>(a);
+      accumulateTerm(J, loadAff<F>(j.bases + (size_t)c * ab), coef);
+      storeJac(a, J);
+    });
+    if (!ok[t]) return;
+    std::stable_sort(full.begin(), full.end(), [](const Full& x, const Full& y) { return x.s < y.s; });
+    std::vector<uint8_t> pts, sc;
+    for (size_t g = 0; g < full.size();) {
+      size_t e = g;
+      while (e < full.size() && full[e].s == full[g].s) e++;
+      uint8_t* a = j.acc + (size_t)(full[g].s - j.lo) * jb;
+      Jac<F> J = loadJac<F>(a);
+      const size_t d = e - g;
+      if (d >= PIPPENGER_MIN_TERMS) {
+        pts.resize(d * ab);
+        sc.resize(d * 32);
+        for (size_t i = 0; i < d; i++) {
+          memcpy(pts.data() + i * ab, j.bases + (size_t)full[g + i].c * ab, ab);
+          memcpy(sc.data() + i * 32, full[g + i].coef, 32);
+        }
+        J = add(J, msm<F>(pts.data(), sc.data(), d, 32, 1));
+      } else {
+        for (size_t i = g; i < e; i++) accumulateTerm(J, loadAff<F>(j.bases + (size_t)full[i].c * ab), full[i].coef);
+      }
+      storeJac(a, J);
+      g = e;
+    }
+  };
+  std::vector<std::thread> th;
+  for (unsigned t = 1; t < nt; t++) th.emplace_back(work, t);
+  work(0);
+  for (auto& x : th) x.join();
+  for (char o : ok) {
+    if (!o) return false;
+  }
+  return true;
+}
+
+void sumsExecute(napi_env, void* data) {
+  SumsJob& j = *(SumsJob*)data;
+  j.ok = j.g2 ? sumsRun<Fq2>(j) : sumsRun<Fq>(j);
+}
+
+void sumsComplete(napi_env env, napi_status, void* data) {
+  SumsJob* j = (SumsJob*)data;
+  for (napi_ref r : j->refs) napi_delete_reference(env, r);
+  napi_delete_async_work(env, j->work);
+  if (j->ok) {
+    napi_value u;
+    napi_get_undefined(env, &u);
+    napi_resolve_deferred(env, j->deferred, u);
+  } else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "setupSums: constraint bytes end inside a constraint", NAPI_AUTO_LENGTH, &msg);
+    napi_create_range_error(env, nullptr, msg, &err);
+    napi_reject_deferred(env, j->deferred, err);
+  }
+  delete j;
+}
+
+napi_value setupSumsCall(napi_env env, napi_callback_info info);
+
+bool boolArg(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+napi_value setupSumsCall(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 8) {
+    napi_throw_type_error(env, nullptr, "setupSums: 8 arguments");
+    return nullptr;
+  }
+  SumsJob* j = new SumsJob();
+  j->g2 = boolArg(env, argv[0]);
+  size_t la, lb;
+  if (!bytesArg(env, argv[1], &j->acc, &la) || !bytesArg(env, argv[2], &j->bases, &lb) || !bytesArg(env, argv[3], &j->lcs, &j->ll)) {
+    delete j;
+    return nullptr;
+  }
+  napi_get_value_uint32(env, argv[4], &j->count);
+  napi_get_value_uint32(env, argv[5], &j->matrix);
+  napi_get_value_uint32(env, argv[6], &j->lo);
+  napi_get_value_uint32(env, argv[7], &j->hi);
+  const size_t fb = j->g2 ? 64 : 32;
+  if (j->hi < j->lo || la < (size_t)(j->hi - j->lo) * 3 * fb || lb < (size_t)j->count * 2 * fb || j->matrix > 2) {
+    delete j;
+    napi_throw_range_error(env, nullptr, "setupSums: buffers too short for the ranges given");
+    return nullptr;
+  }
+  // The buffers stay referenced until the work completes.
+  for (int i = 0; i < 3; i++) napi_create_reference(env, argv[i + 1], 1, &j->refs[i]);
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "zkinfer-setup-sums", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, nullptr, name, sumsExecute, sumsComplete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
+// Adds base point `index` into acc (Jacobian), for snarkjs' extra public
+// terms: acc[i] += bases[first + i].
+template <class F>
+napi_value addBasesImpl(napi_env env, napi_value* argv) {
+  uint8_t *acc, *bases;
+  size_t la, lb;
+  uint32_t first = 0, n = 0;
+  if (!bytesArg(env, argv[1], &acc, &la) || !bytesArg(env, argv[2], &bases, &lb)) return nullptr;
+  napi_get_value_uint32(env, argv[3], &first);
+  napi_get_value_uint32(env, argv[4], &n);
+  const size_t jb = 3 * F::BYTES, ab = 2 * F::BYTES;
+  if (la < (size_t)n * jb || lb < ((size_t)first + n) * ab) {
+    napi_throw_range_error(env, nullptr, "addBases: buffers too short");
+    return nullptr;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    Jac<F> J = loadJac<F>(acc + i * jb);
+    J = addMixed(J, loadAff<F>(bases + ((size_t)first + i) * ab));
+    storeJac(acc + i * jb, J);
+  }
+  return nullptr;
+}
+
+napi_value addBasesCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 5) {
+    napi_throw_type_error(env, nullptr, "addBases: 5 arguments");
+    return nullptr;
+  }
+  return boolArg(env, argv[0]) ? addBasesImpl<Fq2>(env, argv) : addBasesImpl<Fq>(env, argv);
+}
+
+// toAffine(g2, jacobian) -> affine points, infinity as zero bytes.
+napi_value toAffineCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* in;
+  size_t l;
+  if (argc < 2 || !bytesArg(env, argv[1], &in, &l)) return nullptr;
+  const bool g2 = boolArg(env, argv[0]);
+  const size_t fb = g2 ? 64 : 32;
+  if (l % (3 * fb)) {
+    napi_throw_range_error(env, nullptr, "toAffine: not a whole number of points");
+    return nullptr;
+  }
+  const size_t n = l / (3 * fb);
+  uint8_t* out;
+  napi_value res = newBytes(env, n * 2 * fb, &out);
+  if (g2) {
+    std::vector<Jac<Fq2>> j(n);
+    for (size_t i = 0; i < n; i++) j[i] = loadJac<Fq2>(in + i * 3 * fb);
+    batchAffineParallel(j.data(), out, n);
+  } else {
+    std::vector<Jac<Fq>> j(n);
+    for (size_t i = 0; i < n; i++) j[i] = loadJac<Fq>(in + i * 3 * fb);
+    batchAffineParallel(j.data(), out, n);
+  }
+  return res;
+}
+
+// toUncompressed(g2, affine) -> snarkjs' uncompressed form (big-endian,
+// standard), which its circuit and contribution hashes take.
+napi_value toUncompressedCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* in;
+  size_t l;
+  if (argc < 2 || !bytesArg(env, argv[1], &in, &l)) return nullptr;
+  const bool g2 = boolArg(env, argv[0]);
+  const size_t ab = g2 ? 128 : 64;
+  if (l % ab) {
+    napi_throw_range_error(env, nullptr, "toUncompressed: not a whole number of points");
+    return nullptr;
+  }
+  const size_t n = l / ab;
+  uint8_t* out;
+  napi_value res = newBytes(env, l, &out);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      const uint8_t* p = in + i * ab;
+      uint8_t* o = out + i * ab;
+      if (g2) {
+        Aff<Fq2> a = loadAff<Fq2>(p);
+        if (a.inf) {
+          memset(o, 0, ab);
+          continue;
+        }
+        toBE(a.x, o);
+        toBE(a.y, o + 64);
+      } else {
+        Aff<Fq> a = loadAff<Fq>(p);
+        if (a.inf) {
+          memset(o, 0, ab);
+          continue;
+        }
+        toBE(a.x, o);
+        toBE(a.y, o + 32);
+      }
+    }
+  });
+  return res;
+}
+
+// subG1(a, b) -> affine a_i - b_i.
+napi_value subG1Call(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *a, *b;
+  size_t la, lb;
+  if (argc < 2 || !bytesArg(env, argv[0], &a, &la) || !bytesArg(env, argv[1], &b, &lb)) return nullptr;
+  if (la != lb || la % 64) {
+    napi_throw_range_error(env, nullptr, "subG1: point counts differ");
+    return nullptr;
+  }
+  const size_t n = la / 64;
+  std::vector<Jac<Fq>> j(n);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      Aff<Fq> q = loadAff<Fq>(b + i * 64);
+      q.y = Fq::zero() - q.y;
+      j[i] = addMixed(toJac(loadAff<Fq>(a + i * 64)), q);
+    }
+  });
+  uint8_t* out;
+  napi_value res = newBytes(env, la, &out);
+  batchAffineParallel(j.data(), out, n);
+  return res;
+}
+
+// scaleG1(points, k) -> k·P_i affine for one scalar shared by all points
+// (its signed digits are computed once). k is 32 bytes standard form, or 66
+// bytes of GLV parts: sign byte (1 negative), |k1| 32 bytes, sign byte,
+// |k2| 32 bytes, for k = ±|k1| ± |k2|·λ with λ the cube root of unity in Fr
+// 4407920970296243842393367215006156084916469457145843978461.
+napi_value scaleG1Call(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *p, *k;
+  size_t lp, lk;
+  if (argc < 2 || !bytesArg(env, argv[0], &p, &lp) || !bytesArg(env, argv[1], &k, &lk)) return nullptr;
+  if (lp % 64 || (lk != 32 && lk != 66)) {
+    napi_throw_range_error(env, nullptr, "scaleG1: expected affine G1 points and a 32-byte scalar or 66-byte GLV parts");
+    return nullptr;
+  }
+  const size_t n = lp / 64;
+  std::vector<Jac<Fq>> j(n);
+  if (lk == 32) {
+    uint64_t kk[4];
+    memcpy(kk, k, 32);
+    const std::vector<int8_t> d = wnaf(kk, 5);
+    parallelFor(n, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; i++) j[i] = mulWnaf(loadAff<Fq>(p + i * 64), d);
+    }, 16);
+  } else {
+    uint64_t k1[4], k2[4];
+    memcpy(k1, k + 1, 32);
+    memcpy(k2, k + 34, 32);
+    const std::vector<int8_t> d1 = wnaf(k1, 5), d2 = wnaf(k2, 5);
+    const bool n1 = k[0] != 0, n2 = k[33] != 0;
+    parallelFor(n, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; i++) j[i] = mulEndo(loadAff<Fq>(p + i * 64), d1, n1, d2, n2);
+    }, 16);
+  }
+  uint8_t* out;
+  napi_value res = newBytes(env, lp, &out);
+  batchAffineParallel(j.data(), out, n);
+  return res;
+}
+
+// setupCoefficients(lcs, count, first) -> the zkey coefficient entries of
+// the A and B terms of `count` constraints numbered from `first`: (matrix,
+// constraint, signal u32; value·R^2 mod r, 32 bytes), in r1cs order.
+napi_value setupCoefficientsCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* lcs;
+  size_t ll;
+  uint32_t count = 0, first = 0;
+  if (argc < 3 || !bytesArg(env, argv[0], &lcs, &ll)) return nullptr;
+  napi_get_value_uint32(env, argv[1], &count);
+  napi_get_value_uint32(env, argv[2], &first);
+  size_t entries = 0;
+  if (!walkConstraints(lcs, ll, count, [&](uint32_t, uint32_t m, uint32_t, const uint8_t*) { entries += m < 2; })) {
+    napi_throw_range_error(env, nullptr, "setupCoefficients: constraint bytes end inside a constraint");
+    return nullptr;
+  }
+  uint8_t* out;
+  napi_value res = newBytes(env, entries * 44, &out);
+  const uint64_t* r3 = frConsts().r3;
+  size_t k = 0;
+  walkConstraints(lcs, ll, count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
+    if (m >= 2) return;
+    uint8_t* e = out + k++ * 44;
+    const uint32_t cc = first + c;
+    memcpy(e, &m, 4);
+    memcpy(e + 4, &cc, 4);
+    memcpy(e + 8, &s, 4);
+    uint64_t v[4], o[4];
+    memcpy(v, coef, 32);
+    fmul(FR, o, v, r3);
+    memcpy(e + 12, o, 32);
+  });
+  return res;
+}
+
+
+// fixedBase(g2, generator, scalars) -> scalar_i·G affine, for many 32-byte
+// standard-form scalars and one affine base G. A table of b·2^(w·j)·G for
+// every w-bit window j turns each product into one mixed addition per
+// window; w follows the count so the table costs no more than the products.
+template <class F>
+napi_value fixedBaseImpl(napi_env env, napi_value* argv) {
+  uint8_t *g, *sc;
+  size_t lg, ls;
+  if (!bytesArg(env, argv[1], &g, &lg) || !bytesArg(env, argv[2], &sc, &ls)) return nullptr;
+  const size_t ab = 2 * F::BYTES;
+  if (lg != ab || ls % 32) {
+    napi_throw_range_error(env, nullptr, "fixedBase: expected one affine base and 32-byte scalars");
+    return nullptr;
+  }
+  const size_t n = ls / 32;
+  unsigned lgn = 0;
+  while ((size_t(1) << (lgn + 1)) <= n) lgn++;
+  const unsigned w = std::max(4u, std::min(16u, lgn > 3 ? lgn - 3 : 4u));
+  const unsigned windows = (256 + w - 1) / w;
+  const size_t entries = size_t(1) << w;
+  std::vector<uint8_t> table((size_t)windows * entries * ab);
+  {
+    Aff<F> base = loadAff<F>(g);
+    std::vector<Jac<F>> row(entries);
+    for (unsigned j = 0; j < windows; j++) {
+      row[0] = Jac<F>::inf();
+      for (size_t b = 1; b < entries; b++) row[b] = addMixed(row[b - 1], base);
+      const Jac<F> next = addMixed(row[entries - 1], base);
+      batchAffineParallel(row.data(), table.data() + (size_t)j * entries * ab, entries);
+      uint8_t nb[2 * F::BYTES];
+      batchAffine(&next, nb, 1);
+      base = loadAff<F>(nb);
+    }
+  }
+  std::vector<Jac<F>> out(n);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      const uint8_t* s = sc + i * 32;
+      Jac<F> acc = Jac<F>::inf();
+      for (unsigned j = 0; j < windows; j++) {
+        const uint32_t d = digit(s, j * w, w);
+        if (d) acc = addMixed(acc, loadAff<F>(table.data() + ((size_t)j * entries + d) * ab));
+      }
+      out[i] = acc;
+    }
+  }, 16);
+  uint8_t* o;
+  napi_value res = newBytes(env, n * ab, &o);
+  batchAffineParallel(out.data(), o, n);
+  return res;
+}
+
+napi_value fixedBaseCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 3) {
+    napi_throw_type_error(env, nullptr, "fixedBase: 3 arguments");
+    return nullptr;
+  }
+  return boolArg(env, argv[0]) ? fixedBaseImpl<Fq2>(env, argv) : fixedBaseImpl<Fq>(env, argv);
+}
+
+
+// ---- scalar field batches for a development ptau ----
+// frPowers(x, n) -> x^0 .. x^(n-1), Montgomery; each thread starts from its
+// own first power.
+napi_value frPowersCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* xb;
+  size_t lx;
+  uint32_t n = 0;
+  if (argc < 2 || !bytesArg(env, argv[0], &xb, &lx)) return nullptr;
+  napi_get_value_uint32(env, argv[1], &n);
+  if (lx != 32) {
+    napi_throw_range_error(env, nullptr, "frPowers: expected a 32-byte field element");
+    return nullptr;
+  }
+  Fr x;
+  memcpy(x.v, xb, 32);
+  uint8_t* out;
+  napi_value res = newBytes(env, (size_t)n * 32, &out);
+  Fr* o = (Fr*)out;
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    Fr acc, base = x;
+    memcpy(acc.v, FR.one, 32);
+    for (size_t e = lo; e; e >>= 1) {
+      if (e & 1) acc = rmul(acc, base);
+      base = rmul(base, base);
+    }
+    for (size_t i = lo; i < hi; i++) {
+      o[i] = acc;
+      acc = rmul(acc, x);
+    }
+  }, 4096);
+  return res;
+}
+
+// frScaleStandard(values, k) -> values_i·k in standard form (Montgomery in),
+// the scalars a fixed-base multiplication takes.
+napi_value frScaleStandardCall(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *v, *kb;
+  size_t lv, lk;
+  if (argc < 2 || !bytesArg(env, argv[0], &v, &lv) || !bytesArg(env, argv[1], &kb, &lk)) return nullptr;
+  if (lv % 32 || lk != 32) {
+    napi_throw_range_error(env, nullptr, "frScaleStandard: expected field elements and one 32-byte factor");
+    return nullptr;
+  }
+  const size_t n = lv / 32;
+  Fr k, one{{1, 0, 0, 0}};
+  memcpy(k.v, kb, 32);
+  uint8_t* out;
+  napi_value res = newBytes(env, lv, &out);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+      Fr a;
+      memcpy(a.v, v + i * 32, 32);
+      const Fr r = rmul(rmul(a, k), one);
+      memcpy(out + i * 32, r.v, 32);
+    }
+  }, 4096);
+  return res;
+}
+
+// frIfft(values, wInv, nInv) -> inverse FFT over the n-th roots of unity
+// (n = count, a power of two; wInv the inverse of the root), Montgomery.
+napi_value frIfftCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *v, *wb, *nb;
+  size_t lv, lw, ln;
+  if (argc < 3 || !bytesArg(env, argv[0], &v, &lv) || !bytesArg(env, argv[1], &wb, &lw) || !bytesArg(env, argv[2], &nb, &ln)) return nullptr;
+  const size_t n = lv / 32;
+  if (n == 0 || (n & (n - 1)) || lv % 32 || lw != 32 || ln != 32) {
+    napi_throw_range_error(env, nullptr, "frIfft: expected 2^k elements and two 32-byte field elements");
+    return nullptr;
+  }
+  uint8_t* out;
+  napi_value res = newBytes(env, lv, &out);
+  memcpy(out, v, lv);
+  Fr* a = (Fr*)out;
+  Fr wInv, nInv;
+  memcpy(wInv.v, wb, 32);
+  memcpy(nInv.v, nb, 32);
+  ntt(a, n, wInv);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) a[i] = rmul(a[i], nInv);
+  }, 4096);
+  return res;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"msmG1", nullptr, msmCall<Fq>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"msmG2", nullptr, msmCall<Fq2>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"coset", nullptr, cosetCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qap", nullptr, qapCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setupSums", nullptr, setupSumsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addBases", nullptr, addBasesCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"toAffine", nullptr, toAffineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"toUncompressed", nullptr, toUncompressedCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"subG1", nullptr, subG1Call, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"scaleG1", nullptr, scaleG1Call, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setupCoefficients", nullptr, setupCoefficientsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fixedBase", nullptr, fixedBaseCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"frPowers", nullptr, frPowersCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"frScaleStandard", nullptr, frScaleStandardCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"frIfft", nullptr, frIfftCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 4, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 
