@@ -104,6 +104,19 @@ describe('corrupt build files name the file', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('zkinfer prove refuses a build of the former format (circom\'s wire numbering, which the witness does not follow)', async () => {
+    const p = path.join(dir, 'manifest.json');
+    const good = fs.readFileSync(p, 'utf8');
+    fs.writeFileSync(p, good.replace('"zkinfer-build/2"', '"zkinfer-build/1"'));
+    try {
+      const r = await runCli(['prove', dir, '--input', path.join(dir, 'input.json'), '--out', path.join(dir, 'receipt.json')]);
+      expect(r.stderr).toContain(`error BUILD_INVALID: ${p}: expected format "zkinfer-build/2"`);
+      expect(r.code).toBe(2);
+    } finally {
+      fs.writeFileSync(p, good);
+    }
+  });
+
   it.each([
     ['model.zkey', (b: Buffer) => b.subarray(0, Math.floor(b.length / 3))],
     ['program.jsonl', (b: Buffer) => b.subarray(0, 100)],

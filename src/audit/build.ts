@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildPath, type BuildFile } from '../paths.js';
-import { MANIFEST_FORMAT, type Manifest } from '../pipeline/manifest.js';
+import type { Manifest } from '../pipeline/manifest.js';
+import { openBuild } from '../build/open.js';
 import { parseVerificationKey, type VerificationKey } from '../receipt/receipt.js';
 import { ZkinferError } from '../errors.js';
 
@@ -22,23 +23,14 @@ export function buildFile(dir: string, f: BuildFile): string {
 }
 
 export function loadBuild(dir: string): AuditedBuild {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ZkinferError('BUILD_INVALID', `build ${dir}: no such directory`);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(fs.readFileSync(buildFile(dir, 'manifest'), 'utf8')) as Manifest;
-  } catch (e) {
-    if (e instanceof ZkinferError) throw e;
-    throw new ZkinferError('BUILD_INVALID', `${buildPath(dir, 'manifest')} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (manifest?.format !== MANIFEST_FORMAT) throw new ZkinferError('BUILD_INVALID', `${buildPath(dir, 'manifest')}: expected format "${MANIFEST_FORMAT}"`);
-  buildFile(dir, 'zkey');
-  const vkeyText = fs.readFileSync(buildFile(dir, 'vkey'), 'utf8');
+  const b = openBuild(dir, ['manifest', 'zkey', 'vkey']);
+  const vkeyText = b.vkeyText();
   let vkey: VerificationKey;
   try {
     vkey = parseVerificationKey(vkeyText);
   } catch (e) {
-    throw new ZkinferError('BUILD_INVALID', `${buildPath(dir, 'vkey')}: ${(e as Error).message}`);
+    throw new ZkinferError('BUILD_INVALID', `${b.path('vkey')}: ${(e as Error).message}`);
   }
-  const cal = buildPath(dir, 'calibration');
-  return { dir, manifest, vkeyText, vkey, calibration: fs.existsSync(cal) ? fs.readFileSync(cal) : null };
+  const cal = b.path('calibration');
+  return { dir, manifest: b.manifest, vkeyText, vkey, calibration: fs.existsSync(cal) ? fs.readFileSync(cal) : null };
 }

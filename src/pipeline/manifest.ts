@@ -8,7 +8,8 @@ import type { ProofSystem } from '../receipt/receipt.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
 import type { TrustVerdict } from './trust.js';
 
-export const MANIFEST_FORMAT = 'zkinfer-build/1';
+/** 2: the r1cs comes from the constraint builder, whose wire numbering the prover's witness follows (1 was circom's). */
+export const MANIFEST_FORMAT = 'zkinfer-build/2';
 
 /** What a build directory holds and how it was made. */
 export interface Manifest {

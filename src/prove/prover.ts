@@ -3,17 +3,17 @@ import fs from 'node:fs';
 import * as snarkjs from 'snarkjs';
 import { Groth16Prover } from './groth16-prover.js';
 import type { Program } from '../quantize/program.js';
-import { lowerProgram, type LoweredCircuit } from '../lower/circuit.js';
+import { lowerProgram } from '../lower/circuit.js';
 import { assertPlausibleCalibration } from '../quantize/recorded.js';
 import { parseCalibration } from '../quantize/calibration.js';
 import type { Manifest } from '../pipeline/manifest.js';
 import { buildPath } from '../paths.js';
 import {
-  commitInputs, dequantize, flattenTensor, fromField, nest, quantizeInput, RECEIPT_FORMAT, sha256Hex, signalLayout, toField,
+  commitInputs, dequantize, flattenTensor, fromField, nest, quantizeInput, RECEIPT_FORMAT, sha256Hex, signalLayout,
   FIELD_PRIME, type ProofSystem, type Receipt,
 } from '../receipt/index.js';
 import { ZkinferError, fileError } from '../errors.js';
-import { readProgram } from '../build/program-file.js';
+import { openBuild } from '../build/open.js';
 import { NO_PROGRESS, type OnProgress } from '../progress.js';
 
 
@@ -90,25 +90,18 @@ export class ModelProver {
   }
 
   static async load(dir: string): Promise<ModelProver> {
-    const need = (f: Parameters<typeof buildPath>[1]) => {
-      const p = buildPath(dir, f);
-      if (!fs.existsSync(p)) throw new ZkinferError('BUILD_INVALID', `${dir} is not a complete build: ${p} is missing (run zkinfer compile)`);
-      return p;
-    };
-    const read = (f: Parameters<typeof buildPath>[1]) => fs.readFileSync(need(f));
-    // A truncated or corrupt file fails inside a parser: name the file instead.
-    const parsed = async <T>(f: Parameters<typeof buildPath>[1], parse: () => T | Promise<T>): Promise<T> => {
-      try {
-        return await parse();
-      } catch (e) {
-        throw fileError('BUILD_INVALID', buildPath(dir, f), e);
-      }
-    };
-    const manifest = await parsed('manifest', () => JSON.parse(read('manifest').toString()) as Manifest);
-    const program = readProgram(need('program'));
-    checkRecordedCalibration(dir, manifest, program);
-    const prove = await parsed('zkey', () => loadProver(manifest.system, need('zkey')));
-    return new ModelProver(manifest, program, prove, read('vkey').toString());
+    // The manifest's format says the build's r1cs numbers its wires as the witness does.
+    const build = openBuild(dir);
+    const program = build.program();
+    checkRecordedCalibration(dir, build.manifest, program);
+    let prove: Prove;
+    try {
+      prove = await loadProver(build.manifest.system, build.path('zkey'));
+    } catch (e) {
+      // A truncated or corrupt key fails inside its parser: name the file instead.
+      throw fileError('BUILD_INVALID', build.path('zkey'), e);
+    }
+    return new ModelProver(build.manifest, program, prove, build.vkeyText());
   }
 
   get io() {
@@ -118,11 +111,6 @@ export class ModelProver {
   /** Checks and quantizes a nested float input; throws INPUT_* errors. */
   quantize(input: unknown): bigint[] {
     return quantizeInput(this.io, flattenTensor(input, this.io.input.shape, 'input'));
-  }
-
-  /** The witness of an input (values only, numbered as the build's r1cs); throws INPUT_* or WITNESS_FAILED. */
-  witness(input: unknown, salt = 0n): LoweredCircuit {
-    return lowerProgram(this.program, this.quantize(input), { constraints: false, salt });
   }
 
   async prove(input: unknown, opts: Partial<ProveOptions> = {}, progress: OnProgress = NO_PROGRESS): Promise<ProveResult> {
