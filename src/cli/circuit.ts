@@ -5,7 +5,7 @@ import { exportCircom } from '../pipeline/circuit.js';
 import { buildPath } from '../paths.js';
 import { checkR1csFile } from '../r1cs/file.js';
 import { ZkinferError } from '../errors.js';
-import { readUserJson } from './files.js';
+import { readInputFile } from './files.js';
 import { lowerProgram } from '../lower/circuit.js';
 import { flattenTensor, quantizeInput } from '../receipt/index.js';
 import { openBuild } from '../build/open.js';
@@ -22,14 +22,11 @@ export function registerCircuitCommands(cmd: Command): void {
     .option('--salt <n>', 'hashed visibility: the commitment salt (decimal)', '0')
     .option('--check', 'also check the witness against every constraint of the build\'s r1cs')
     .action(async (build: string, o) => {
-      const data = readUserJson(o.input, 'input');
-      if (!data || typeof data !== 'object' || Array.isArray(data) || !('input' in data)) {
-        throw new ZkinferError('INPUT_INVALID', `input ${o.input}: expected an object with an "input" field`);
-      }
+      const input = readInputFile(o.input);
       if (!/^[0-9]+$/.test(o.salt)) throw new ZkinferError('USAGE', `--salt must be a decimal integer, got "${o.salt}"`);
       // The program alone gives the witness: no proving key is loaded.
       const program = openBuild(build, ['manifest', 'program', 'r1cs']).program();
-      const q = quantizeInput(program.io, flattenTensor((data as { input: unknown }).input, program.io.input.shape, 'input'));
+      const q = quantizeInput(program.io, flattenTensor(input, program.io.input.shape, 'input'));
       const t0 = performance.now();
       const w = lowerProgram(program, q, { constraints: false, salt: BigInt(o.salt) });
       log(`witness: ${w.circuit.nWires} wires in ${(performance.now() - t0).toFixed(1)} ms`);

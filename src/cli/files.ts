@@ -27,3 +27,12 @@ export function readUserJson(file: string, what: string, code: ErrorCode = 'INPU
     throw new ZkinferError(code, `${what} ${file} is not valid JSON: ${(e as Error).message}`);
   }
 }
+
+/** An input file: {"input": nested array}; its input value. */
+export function readInputFile(file: string): unknown {
+  const data = readUserJson(file, 'input');
+  if (!data || typeof data !== 'object' || Array.isArray(data) || !('input' in data)) {
+    throw new ZkinferError('INPUT_INVALID', `input ${file}: expected an object with an "input" field`);
+  }
+  return (data as { input: unknown }).input;
+}

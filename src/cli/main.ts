@@ -11,7 +11,7 @@ import { progressPrinter } from './progress.js';
 import { sha256 } from '../hash.js';
 import { isZkinferError, ZkinferError } from '../errors.js';
 import { EXIT, exitCodeOf } from './exit.js';
-import { keyFileOf, readUserFile, readUserJson } from './files.js';
+import { keyFileOf, readInputFile, readUserFile, readUserJson } from './files.js';
 import { registerContractCommands } from './contracts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerCeremonyCommands } from './ceremony.js';
@@ -87,14 +87,11 @@ function program(): Command {
     .requiredOption('--out <file>', 'receipt to write')
     .option('--no-disclose', 'hashed visibility: keep the input and salt out of the receipt')
     .action(async (build: string, o) => {
-      const data = readUserJson(o.input, 'input');
-      if (!data || typeof data !== 'object' || Array.isArray(data) || !('input' in data)) {
-        throw new ZkinferError('INPUT_INVALID', `input ${o.input}: expected an object with an "input" field`);
-      }
+      const input = readInputFile(o.input);
       const prover = await ModelProver.load(build);
       if (prover.system === 'groth16') log(`prover kernels: ${proverKernels()}`);
       try {
-        const { receipt } = await prover.prove((data as { input: unknown }).input, { disclose: o.disclose }, progressPrinter());
+        const { receipt } = await prover.prove(input, { disclose: o.disclose }, progressPrinter());
         fs.writeFileSync(o.out, `${JSON.stringify(receipt, null, 1)}\n`);
         log(`output ${JSON.stringify(receipt.output)}`);
         process.stdout.write(`${path.resolve(o.out)}\n`);

@@ -2,7 +2,6 @@ import type { Form, Gadget, Layer, Program } from '../quantize/program.js';
 import { layerCostOf } from '../quantize/program.js';
 import { commitLayout, POSEIDON_WIDTH } from '../receipt/commitment.js';
 import { elementCount } from '../receipt/io.js';
-import type { LayerCost } from './circuit.js';
 
 /** Library files a generated circuit includes (from circuits/ and circomlib). */
 export const LIBRARY_FILES = ['bits.circom', 'rescale.circom', 'compare.circom', 'commit.circom'] as const;
@@ -11,11 +10,6 @@ export const CIRCOMLIB_FILES = ['poseidon.circom', 'poseidon_constants.circom'] 
 export interface EmittedCircuit {
   readonly source: string;
   readonly includes: readonly string[];
-  /**
-   * Constraints predicted per part from the gadgets' documented costs; the
-   * output wiring and the commitment are measured after compilation.
-   */
-  readonly costs: readonly LayerCost[];
 }
 
 /** Where each global signal lives: tensor 0 is the input, tensor k is layer k. */
@@ -75,17 +69,6 @@ function gadgetCall(g: Exclude<Gadget, { kind: 'const' }>, n: number): string {
   }
 }
 
-function layerCost(l: Layer): LayerCost {
-  const widths = l.gadgets.flatMap((g) => (g.kind === 'const' ? [] : [g.nb]));
-  return {
-    node: l.node,
-    op: l.op,
-    outputs: l.gadgets.length,
-    constraints: layerCostOf(l),
-    bits: { min: widths.length ? Math.min(...widths) : 0, max: widths.length ? Math.max(...widths) : 0 },
-  };
-}
-
 /** One template per layer keeps each witness function small enough for V8. */
 function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string {
   const body: string[] = [];
@@ -107,11 +90,10 @@ function emitLayer(l: Layer, k: number, map: SignalMap, sizes: number[]): string
     }
     body.push(`    out[${j}] <== g${j}.out;`);
   });
-  const cost = layerCost(l);
   // Declared from the same reads main wires (layerDeps), so the two agree.
   const inputs = layerDeps(l, k, map).map((t) => `    signal input t${t}[${sizes[t]}];`);
   return [
-    `// ${l.op} of ONNX node "${l.node.replace(/[^\w./:-]/g, '_')}": ${l.gadgets.length} outputs at scale 2^-${l.scale}; ${cost.constraints} constraints.`,
+    `// ${l.op} of ONNX node "${l.node.replace(/[^\w./:-]/g, '_')}": ${l.gadgets.length} outputs at scale 2^-${l.scale}; ${layerCostOf(l)} constraints.`,
     `template L${k}() {`,
     ...inputs,
     `    signal output out[${l.gadgets.length}];`,
@@ -165,7 +147,6 @@ export function emitCircuit(p: Program): EmittedCircuit {
   main.push(`        rc[i] = InRange(${bits}, ${lo});`);
   main.push('        rc[i].in <== in[i];');
   main.push('    }');
-  const costs: LayerCost[] = [{ node: p.io.input.name, op: 'input-range', outputs: nIn, constraints: nIn * bits, bits: { min: bits, max: bits } }];
 
   if (perSignal > 1) {
     main.push('');
@@ -207,7 +188,6 @@ export function emitCircuit(p: Program): EmittedCircuit {
   p.layers.forEach((l, i) => {
     const k = i + 1;
     templates.push(emitLayer(l, k, map, sizes));
-    costs.push(layerCost(l));
     main.push('');
     main.push(`    component l${k} = L${k}();`);
     for (const t of layerDeps(l, k, map)) main.push(`    l${k}.t${t} <== ${tensorName(t)};`);
@@ -234,5 +214,5 @@ export function emitCircuit(p: Program): EmittedCircuit {
     ...main,
     '',
   ].join('\n');
-  return { source, includes, costs };
+  return { source, includes };
 }

@@ -1,5 +1,5 @@
 import type { Form, Program } from '../quantize/program.js';
-import { FIELD_PRIME } from '../receipt/field.js';
+import { FIELD_PRIME, toField } from '../receipt/field.js';
 import { elementCount } from '../receipt/io.js';
 import { invCoef } from '../r1cs/lin.js';
 
@@ -29,7 +29,7 @@ export interface PivotPlan {
 export const CONST = Number.MIN_SAFE_INTEGER;
 export const outputSymbol = (j: number): number => -(j + 1);
 
-const F = (x: bigint): bigint => ((x % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+const F = toField;
 
 function addRow(into: Row, r: Row, k: bigint): void {
   for (const [s, v] of r) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { ZkinferError } from '../errors.js';
-import { FIELD_PRIME } from '../receipt/field.js';
+import { FIELD_PRIME, toField } from '../receipt/field.js';
 import { addScaled, lin, ONE, type Coef, type Lin } from './lin.js';
 import { constraintBytes, encodeConstraint, LinPacker, N8, writeCoef, writeElement } from './encode.js';
 
@@ -96,7 +96,7 @@ export class Builder {
   }
 
   private setBig(w: number, v: bigint): void {
-    const r = ((v % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+    const r = toField(v);
     if (r < 2n ** 52n) {
       this.values[w] = Number(r);
       this.big.delete(w);
@@ -108,17 +108,15 @@ export class Builder {
 
   /** A wire's value as a field element. */
   value(w: number): bigint {
-    if (w >= PIVOT_BASE) return BigInt(this.pivotValues[w - PIVOT_BASE]);
-    const v = this.values[w];
-    if (Number.isNaN(v)) return this.big.get(w)!;
-    return ((BigInt(v) % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+    if (w >= PIVOT_BASE) return toField(BigInt(this.pivotValues[w - PIVOT_BASE]));
+    return fieldValue(this.values, this.big, w);
   }
 
   /** The value of a linear combination, in the field. */
   eval(x: Lin): bigint {
     let s = 0n;
     for (let i = 0; i < x.w.length; i++) s += BigInt(x.c[i]) * this.value(x.w[i]);
-    return ((s % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+    return toField(s);
   }
 
   /**
@@ -168,6 +166,10 @@ export class Builder {
   }
 }
 
+/** A wire's value in the field: a safe integer from `values`, or NaN there and the element in `big`. */
+const fieldValue = (values: Float64Array, big: ReadonlyMap<number, bigint>, w: number): bigint =>
+  (Number.isNaN(values[w]) ? big.get(w)! : toField(BigInt(values[w])));
+
 const mentionsPivot = (t: Triple): boolean => t.some((x) => x.w.some((w) => w >= PIVOT_BASE));
 
 function substitute(x: Lin, pivotLin: (pivot: number) => Lin): Lin {
@@ -203,9 +205,7 @@ export class BuiltCircuit {
   ) {}
 
   value(w: number): bigint {
-    const v = this.values[w];
-    if (Number.isNaN(v)) return this.big.get(w)!;
-    return ((BigInt(v) % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+    return fieldValue(this.values, this.big, w);
   }
 
   /** The witness as a .wtns file's bytes. */

@@ -1,4 +1,4 @@
-import { FIELD_PRIME } from '../receipt/field.js';
+import { FIELD_PRIME, toField } from '../receipt/field.js';
 
 /**
  * Linear combinations over BN254's scalar field. Wire 0 is the constant 1.
@@ -24,10 +24,7 @@ export const constLin = (k: Coef): Lin => (isZero(k) ? lin() : { w: [ONE], c: [k
 export const isZero = (k: Coef): boolean => (typeof k === 'number' ? k === 0 : mod(k) === 0n);
 
 /** The canonical field element of a coefficient. */
-export function mod(k: Coef): bigint {
-  const r = BigInt(k) % FIELD_PRIME;
-  return r < 0n ? r + FIELD_PRIME : r;
-}
+export const mod = (k: Coef): bigint => toField(BigInt(k));
 
 /** a·b, kept a number while exact. */
 export function mulCoef(a: Coef, b: Coef): Coef {

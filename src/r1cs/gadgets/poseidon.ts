@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { FIELD_PRIME } from '../../receipt/field.js';
+import { toField } from '../../receipt/field.js';
 import type { Builder } from '../builder.js';
 import { addScaled, addTerm, constLin, lin, ONE, wireLin, type Lin } from '../lin.js';
 
@@ -43,7 +43,7 @@ function constants(t: number): Constants {
   return c;
 }
 
-const F = (x: bigint): bigint => ((x % FIELD_PRIME) + FIELD_PRIME) % FIELD_PRIME;
+const F = toField;
 
 /** Poseidon's cost for n inputs: three products per S-box, 8 full rounds of t = n + 1 and the partial rounds. */
 export const poseidonCost = (n: number, constants = 1): number => 3 * (N_ROUNDS_F * (n + 1) + N_ROUNDS_P[n - 1] - constants);
