@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ArtifactStore } from '../store/store.js';
 import type { CompileJobData, CompileResult } from '../queue/jobs.js';
-import { buildModel, recordedTrust } from '../pipeline/index.js';
+import { buildModel, recordedTrust, MANIFEST_FORMAT } from '../pipeline/index.js';
 import { storeBuild } from './materialize.js';
 import { ZkinferError } from '../errors.js';
 
 /** Compiles an uploaded model: quantize, circuit, keys; artifacts go to the store. */
 export async function runCompileJob(data: CompileJobData, store: ArtifactStore, workDir: string, progress: OnProgress = NO_PROGRESS): Promise<CompileResult> {
-  // A model compiled before (same ONNX, calibration and options) is reused.
-  const index = path.join(workDir, 'compiled', `${data.modelId}.json`);
+  // A model compiled before (same ONNX, calibration and options, same build format) is reused.
+  const index = path.join(workDir, 'compiled', MANIFEST_FORMAT.replace('/', '-'), `${data.modelId}.json`);
   if (fs.existsSync(index)) {
     const prior = JSON.parse(fs.readFileSync(index, 'utf8')) as CompileResult;
     const present = await Promise.all(Object.values(prior.artifacts).map((h) => store.has(h)));
