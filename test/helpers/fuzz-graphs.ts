@@ -372,4 +372,17 @@ export const FUZZ_REGRESSIONS: readonly FuzzCase[] = [
       { op: 'MatMul', inputs: ['h', 'Wc'], outputs: ['y'] },
     ],
   }, [0, 1], [8, 8]),
+  // ReLU over an input range that is all positive is a copy of the input,
+  // so the output form read each input twice (directly and through the
+  // copy); the elimination of an input for the output pack read only one
+  // of the two and left the other naming the eliminated input.
+  fixedCase('an output reading inputs directly and through an identity relu', {
+    input: { name: 'x', shape: [1, 4] }, output: { name: 'y', shape: [1, 2] },
+    initializers: [{ name: 'W', dims: [8, 2], data: [0.5, -0.25, 0.1, 0.7, -0.3, 0.2, 0.9, -0.6, -0.4, 0.3, 0.6, 0.15, -0.7, 0.45, 0.2, -0.35] }],
+    nodes: [
+      { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+      { op: 'Concat', inputs: ['r', 'x'], outputs: ['h'], attrs: { axis: 1 } },
+      { op: 'MatMul', inputs: ['h', 'W'], outputs: ['y'] },
+    ],
+  }, [0.25, 3], [8, 10]),
 ];
