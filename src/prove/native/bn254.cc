@@ -1126,13 +1126,18 @@ napi_value qapCall(napi_env env, napi_callback_info info) {
 // Jacobian Montgomery points (all zero is infinity). Runs off the event
 // loop; threads share out the signals, so no two touch one accumulator.
 //
-// Small coefficients are added directly. Full-width ones cluster on a few
-// signals (circom's linear substitutions), so they are grouped by signal:
-// a signal with many in the chunk gets one Pippenger multi-exponentiation,
-// a fraction of the cost of separate multiplications.
+// A signal's terms are gathered (per thread, per chunk) and summed as one
+// multi-exponentiation when there are enough of them: r1cs coefficients are
+// mostly small (weights, powers of two) or their negatives, and a bucket sum
+// adds each point once per window instead of doubling it bit by bit.
+// Negative coefficients (above (r-1)/2) become their small negation on the
+// negated point. Full-width coefficients (circom's linear substitutions) are
+// summed apart, so they do not widen the small ones' windows.
 const size_t PIPPENGER_MIN_TERMS = 48;
+const size_t SMALL_MSM_MIN_TERMS = 16;
 
-inline bool coefSmall(const uint8_t* coef) {
+// c as a magnitude below 2^64 and a sign, if it is one (c or r - c small).
+inline bool coefSmall(const uint8_t* coef, uint64_t* mag = nullptr, bool* negative = nullptr) {
   uint64_t k[4];
   memcpy(k, coef, 32);
   const uint64_t* half = frHalf();
@@ -1149,6 +1154,8 @@ inline bool coefSmall(const uint8_t* coef) {
     subP(t, k);
     memcpy(k, t, 32);
   }
+  if (mag) *mag = k[0];
+  if (negative) *negative = gtHalf;
   return (k[1] | k[2] | k[3]) == 0;
 }
 
@@ -1168,45 +1175,88 @@ bool sumsRun(SumsJob& j) {
   const size_t jb = 3 * F::BYTES, ab = 2 * F::BYTES;
   const unsigned nt = threadCount();
   std::vector<char> ok(nt, 1);
-  struct Full {
+  struct Term {
     uint32_t s, c;
     const uint8_t* coef;
   };
   auto work = [&](unsigned t) {
-    std::vector<Full> full;
+    std::vector<Term> small, full, pow2;
     ok[t] = walkConstraints(j.lcs, j.ll, j.count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
       if (m != j.matrix || s < j.lo || s >= j.hi || (s - j.lo) % nt != t) return;
-      if (!coefSmall(coef)) {
-        full.push_back(Full{s, c, coef});
-        return;
-      }
-      uint8_t* a = j.acc + (size_t)(s - j.lo) * jb;
-      Jac<F> J = loadJac<F>(a);
-      accumulateTerm(J, loadAff<F>(j.bases + (size_t)c * ab), coef);
-      storeJac(a, J);
+      uint64_t mag;
+      if (!coefSmall(coef, &mag)) full.push_back(Term{s, c, coef});
+      else if (mag > 1 && (mag & (mag - 1)) == 0) pow2.push_back(Term{s, c, coef});
+      else small.push_back(Term{s, c, coef});
     });
     if (!ok[t]) return;
-    std::stable_sort(full.begin(), full.end(), [](const Full& x, const Full& y) { return x.s < y.s; });
-    std::vector<uint8_t> pts, sc;
-    for (size_t g = 0; g < full.size();) {
+    // ±2^e·base: a bit decomposition's terms, e = 1, 2, ... on one constraint's
+    // base for different signals. One doubling chain per constraint serves them all.
+    std::sort(pow2.begin(), pow2.end(), [](const Term& x, const Term& y) { return x.c < y.c; });
+    std::vector<std::pair<unsigned, size_t>> order;
+    for (size_t g = 0; g < pow2.size();) {
+      const uint32_t c = pow2[g].c;
       size_t e = g;
-      while (e < full.size() && full[e].s == full[g].s) e++;
-      uint8_t* a = j.acc + (size_t)(full[g].s - j.lo) * jb;
+      order.clear();
+      for (; e < pow2.size() && pow2[e].c == c; e++) {
+        uint64_t mag;
+        coefSmall(pow2[e].coef, &mag);
+        order.emplace_back(63 - __builtin_clzll(mag), e);
+      }
+      std::sort(order.begin(), order.end());
+      const Aff<F> P = loadAff<F>(j.bases + (size_t)c * ab);
+      if (!P.inf) {
+        Jac<F> chain = toJac(P);
+        unsigned at = 0;
+        for (const auto& [exp, i] : order) {
+          for (; at < exp; at++) chain = dbl(chain);
+          bool negative;
+          coefSmall(pow2[i].coef, nullptr, &negative);
+          uint8_t* a = j.acc + (size_t)(pow2[i].s - j.lo) * jb;
+          storeJac(a, add(loadJac<F>(a), negative ? neg(chain) : chain));
+        }
+      }
+      g = e;
+    }
+    const auto bySignal = [](const Term& x, const Term& y) { return x.s < y.s || (x.s == y.s && x.c < y.c); };
+    std::sort(small.begin(), small.end(), bySignal);
+    std::sort(full.begin(), full.end(), bySignal);
+    std::vector<uint8_t> pts, sc;
+    // One signal's group [g, e) of `terms`, added into its accumulator.
+    auto sumGroup = [&](const std::vector<Term>& terms, size_t g, size_t e, bool isSmall) {
+      uint8_t* a = j.acc + (size_t)(terms[g].s - j.lo) * jb;
       Jac<F> J = loadJac<F>(a);
       const size_t d = e - g;
-      if (d >= PIPPENGER_MIN_TERMS) {
+      if (d >= (isSmall ? SMALL_MSM_MIN_TERMS : PIPPENGER_MIN_TERMS)) {
         pts.resize(d * ab);
-        sc.resize(d * 32);
+        sc.assign(d * 32, 0);
         for (size_t i = 0; i < d; i++) {
-          memcpy(pts.data() + i * ab, j.bases + (size_t)full[g + i].c * ab, ab);
-          memcpy(sc.data() + i * 32, full[g + i].coef, 32);
+          const Term& x = terms[g + i];
+          uint8_t* p = pts.data() + i * ab;
+          memcpy(p, j.bases + (size_t)x.c * ab, ab);
+          if (!isSmall) {
+            memcpy(sc.data() + i * 32, x.coef, 32);
+            continue;
+          }
+          uint64_t mag;
+          bool negative;
+          coefSmall(x.coef, &mag, &negative);
+          memcpy(sc.data() + i * 32, &mag, 8);
+          Aff<F> P = loadAff<F>(p);
+          if (negative && !P.inf) (F::zero() - P.y).store(p + F::BYTES);
         }
         J = add(J, msm<F>(pts.data(), sc.data(), d, 32, 1));
       } else {
-        for (size_t i = g; i < e; i++) accumulateTerm(J, loadAff<F>(j.bases + (size_t)full[i].c * ab), full[i].coef);
+        for (size_t i = g; i < e; i++) accumulateTerm(J, loadAff<F>(j.bases + (size_t)terms[i].c * ab), terms[i].coef);
       }
       storeJac(a, J);
-      g = e;
+    };
+    for (const auto* terms : {&small, &full}) {
+      for (size_t g = 0; g < terms->size();) {
+        size_t e = g;
+        while (e < terms->size() && (*terms)[e].s == (*terms)[g].s) e++;
+        sumGroup(*terms, g, e, terms == &small);
+        g = e;
+      }
     }
   };
   std::vector<std::thread> th;
