@@ -14,7 +14,7 @@ import { readPhase2Transcript, type TranscriptEntry } from '../ceremony/transcri
 import { VKEY_IO_FIELD } from '../receipt/receipt.js';
 import { ZkinferError } from '../errors.js';
 import { loadBuild, type AuditedBuild } from './build.js';
-import { sha256 } from '../hash.js';
+import { sha256, sha256File } from '../hash.js';
 import { identifyPtau, ptauCheck, type PtauIdentity } from './ptau.js';
 import { rederiveCircuit, type Rederived } from './rederive.js';
 import { interfaceCheck } from './interface.js';
@@ -182,8 +182,8 @@ async function fidelityCheck(onnx: Uint8Array, derived: Rederived, data: unknown
 
 async function circuitCheck(derived: Rederived, buildR1cs: string): Promise<AuditCheck> {
   if (!fs.existsSync(buildR1cs)) return fail('circuit', 'the build has no circuit/model.r1cs to compare with');
-  const mine = sha256(fs.readFileSync(derived.r1cs));
-  const theirs = sha256(fs.readFileSync(buildR1cs));
+  const mine = sha256File(derived.r1cs);
+  const theirs = sha256File(buildR1cs);
   if (mine === theirs) return pass('circuit', `the r1cs compiled from the ONNX file and the recorded calibration is byte-identical to the build's (sha256 ${short(mine)})`);
   const counts = async (f: string) => {
     try {

@@ -7,7 +7,7 @@ import type { ProofSystem } from '../receipt/receipt.js';
 import type { ModelIO } from '../receipt/io.js';
 import { fail, pass, type AuditCheck } from './report.js';
 import { jsonDiff } from './compare.js';
-import { sha256 } from '../hash.js';
+import { sha256, sha256File } from '../hash.js';
 import type { PtauIdentity } from './ptau.js';
 
 /**
@@ -52,7 +52,7 @@ const zKey = snarkjs.zKey as unknown as {
  */
 let lastInit: { key: string; zkey: MemFile } | null = null;
 async function initialKey(r1cs: string, ptau: PtauIdentity, logger: snarkjs.Logger): Promise<MemFile> {
-  const key = `${sha256(fs.readFileSync(r1cs))}:${ptau.blake2b}`;
+  const key = `${sha256File(r1cs)}:${ptau.blake2b}`;
   if (lastInit?.key === key) return lastInit.zkey;
   const zkey: MemFile = { type: 'bigMem' };
   if ((await zKey.newZKey(r1cs, ptau.file, zkey, logger)) === -1) throw new Error('snarkjs could not make the initial key (is the powers of tau large enough?)');
@@ -83,7 +83,7 @@ export async function provingKeyCheck(system: ProofSystem, r1cs: string, r1csSou
   } catch (e) {
     return fail('proving-key', `${system} setup from the ${r1csSource} r1cs and the powers of tau failed: ${(e as Error).message}`);
   }
-  if (sha256(fs.readFileSync(again)) === sha256(fs.readFileSync(zkey))) {
+  if (sha256File(again) === sha256File(zkey)) {
     return pass('proving-key', `${system} setup rerun from the ${r1csSource} r1cs and the powers of tau gives a byte-identical proving key`);
   }
   const diff = jsonDiff(bareKey(JSON.parse(fs.readFileSync(vkAgain, 'utf8'))), bareKey(await snarkjs.zKey.exportVerificationKey(zkey)));
@@ -107,7 +107,7 @@ export async function verificationKeyCheck(vkey: VerificationKey, zkey: string):
 /** The manifest's key hashes name these files (the service reports them as the model's identity). */
 export function manifestKeysCheck(keys: { vkeySha256: string; zkeySha256: string }, vkeyText: string, zkey: string): AuditCheck {
   const v = sha256(vkeyText);
-  const z = sha256(fs.readFileSync(zkey));
+  const z = sha256File(zkey);
   const bad = [
     ...(v !== keys.vkeySha256 ? [`verification key sha256 ${v.slice(0, 16)}… (manifest: ${keys.vkeySha256.slice(0, 16)}…)`] : []),
     ...(z !== keys.zkeySha256 ? [`proving key sha256 ${z.slice(0, 16)}… (manifest: ${keys.zkeySha256.slice(0, 16)}…)`] : []),

@@ -7,7 +7,7 @@ import type { Program } from '../quantize/program.js';
 import { writeVerificationKey } from '../setup/vkey.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
 import { loadBuild } from '../audit/build.js';
-import { sha256 } from '../hash.js';
+import { sha256, sha256File } from '../hash.js';
 import { ZkinferError } from '../errors.js';
 import { readPhase2Transcript } from './transcript.js';
 import { judgeTrust } from '../pipeline/trust.js';
@@ -45,7 +45,7 @@ async function addToBuild(dir: string, name: string, kind: Phase2Contribution['k
   }
   const zkey = buildPath(dir, 'zkey');
   const vkey = buildPath(dir, 'vkey');
-  const before = fs.readFileSync(zkey);
+  const before = sha256File(zkey);
   // The new step builds on the key's transcript: the manifest must describe that transcript, or its record would be wrong.
   const t = await readPhase2Transcript(zkey);
   const recorded = m.ceremony.phase2 ?? [];
@@ -64,7 +64,7 @@ async function addToBuild(dir: string, name: string, kind: Phase2Contribution['k
     const hash = await step(zkey, zkey + tmp);
     if (!(hash instanceof Uint8Array)) throw new ZkinferError('SETUP_FAILED', `snarkjs refused the ${kind}`);
     await writeVerificationKey(zkey + tmp, vkey + tmp, io);
-    if (sha256(fs.readFileSync(zkey)) !== sha256(before)) {
+    if (sha256File(zkey) !== before) {
       throw new ZkinferError('SETUP_FAILED', `${zkey} changed while this ${kind} was computed (another contribution?); nothing was replaced`);
     }
     const contribution: Phase2Contribution = { name, hash: Buffer.from(hash).toString('hex'), kind };
@@ -75,7 +75,7 @@ async function addToBuild(dir: string, name: string, kind: Phase2Contribution['k
       ceremony: { ...m.ceremony, phase2 },
       // The verdict follows the chain: a second contribution makes it multi-party.
       trust: judgeTrust({ system, ptau: m.ceremony.kind, phase2 }),
-      keys: { vkeySha256: sha256(vkeyText), zkeySha256: sha256(fs.readFileSync(zkey + tmp)) },
+      keys: { vkeySha256: sha256(vkeyText), zkeySha256: sha256File(zkey + tmp) },
     };
     fs.writeFileSync(buildPath(dir, 'manifest') + tmp, `${JSON.stringify(manifest, null, 2)}\n`);
     fs.renameSync(zkey + tmp, zkey);

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import * as snarkjs from 'snarkjs';
-import { sections } from '../binfile.js';
+import { readSections, sections } from '../binfile.js';
 import { ZkinferError } from '../errors.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
 
@@ -30,7 +29,11 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Which protocol a zkey file holds, from its header section. */
 export function zkeyProtocol(zkey: Uint8Array): number {
-  const header = sections(zkey, 'zkey').get(ZKEY_HEADER);
+  return protocolOf(sections(zkey, 'zkey'));
+}
+
+function protocolOf(secs: ReadonlyMap<number, Uint8Array>): number {
+  const header = secs.get(ZKEY_HEADER);
   if (!header || header.length < 4) throw new ZkinferError('BUILD_INVALID', 'proving key has no header section');
   return new DataView(header.buffer, header.byteOffset, 4).getUint32(0, true);
 }
@@ -43,15 +46,14 @@ export function zkeyProtocol(zkey: Uint8Array): number {
  * nothing about validity: zKey.verifyFromR1cs checks the chain.
  */
 export async function readPhase2Transcript(zkeyFile: string): Promise<Phase2Transcript> {
-  let buf: Uint8Array;
   let secs: Map<number, Uint8Array>;
   try {
-    buf = fs.readFileSync(zkeyFile);
-    secs = sections(buf, 'zkey');
+    // The header and the transcript only: a key's point sections can pass a single read's 2 GB.
+    secs = readSections(zkeyFile, 'zkey', [ZKEY_HEADER, ZKEY_MPC_PARAMS]);
   } catch (e) {
     throw new ZkinferError('BUILD_INVALID', `proving key ${zkeyFile}: ${(e as Error).message}`);
   }
-  const protocol = zkeyProtocol(buf);
+  const protocol = protocolOf(secs);
   if (protocol !== ZKEY_PROTOCOL.groth16) return { protocol, circuitHash: null, contributions: [] };
   const mpc = secs.get(ZKEY_MPC_PARAMS);
   if (!mpc) throw new ZkinferError('BUILD_INVALID', `proving key ${zkeyFile} has no phase-2 section`);

@@ -11,7 +11,7 @@ import { keySize, setupKeys } from '../setup/systems.js';
 import type { Phase2Contribution } from '../setup/groth16.js';
 import { PROOF_SYSTEMS, type ProofSystem } from '../receipt/receipt.js';
 import { ZkinferError } from '../errors.js';
-import { sha256 } from '../hash.js';
+import { sha256, sha256File } from '../hash.js';
 import { acceptedRange } from '../receipt/io.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../paths.js';
 import { MANIFEST_FORMAT, type Manifest } from './manifest.js';
@@ -130,7 +130,7 @@ export async function buildModel(
     system,
     domain: { rows: size.rows, power: size.domainPower },
     ceremony: { ...ceremony, phase2 },
-    keys: { vkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'vkey'))), zkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'zkey'))) },
+    keys: { vkeySha256: sha256(fs.readFileSync(buildPath(outDir, 'vkey'))), zkeySha256: sha256File(buildPath(outDir, 'zkey')) },
     calibrationSha256: sha256(calibrationText),
     calibrationSamples: { sha256: sha256(kept), count: samples.length, kept: !privateCalibration },
     trust: judgeTrust({ system, ptau: ceremony.kind, phase2 }),
