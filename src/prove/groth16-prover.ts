@@ -19,6 +19,10 @@ import { nativeBn254, type NativeBn254 } from './native.js';
  */
 type Curve = any;
 
+/** The prover's phases, in order, as Groth16Prover.prove reports their times. */
+export const PROVE_PHASES = ['qap', 'fft', 'msmA', 'msmB1', 'msmB2', 'msmC', 'msmH', 'assemble'] as const;
+export type ProvePhase = typeof PROVE_PHASES[number];
+
 const SECTION = { header: 1, groth16: 2, coeffs: 4, A: 5, B1: 6, B2: 7, C: 8, H: 9 } as const;
 
 
@@ -58,7 +62,11 @@ export class Groth16Prover {
   private static async fromSections(s: Map<number, Uint8Array>): Promise<Groth16Prover> {
     const proto = new DataView(s.get(SECTION.header)!.buffer, s.get(SECTION.header)!.byteOffset).getUint32(0, true);
     if (proto !== 1) throw new Error('zkey is not a Groth16 key');
-    const curve = await snarkjs.curves.getCurveFromName('bn128') as Curve;
+    const native = nativeBn254();
+    // The native kernels leave the curve only a few point operations: a
+    // single-threaded one does them without snarkjs' worker threads and heaps.
+    const qap = await (qapCurveP ??= buildBn128(true));
+    const curve = native ? qap : await snarkjs.curves.getCurveFromName('bn128') as Curve;
     const g = s.get(SECTION.groth16)!;
     const dv = new DataView(g.buffer, g.byteOffset, g.byteLength);
     const n8q = dv.getUint32(0, true);
@@ -85,7 +93,6 @@ export class Groth16Prover {
     g2(); // gamma2: verification only
     const delta1 = g1();
     const delta2 = g2();
-    const native = nativeBn254();
     const coeffs = s.get(SECTION.coeffs)!;
     const nCoeffs = new DataView(coeffs.buffer, coeffs.byteOffset).getUint32(0, true);
     const copy = (k: number) => {
@@ -95,7 +102,6 @@ export class Groth16Prover {
     };
     // Without native kernels the coefficients go once into a single-threaded
     // curve's memory, where the WebAssembly QAP loop runs.
-    const qap = await (qapCurveP ??= buildBn128(true));
     let pCoeffs = -1;
     if (!native) {
       pCoeffs = alloc(qap.tm, coeffs.byteLength);
@@ -106,13 +112,8 @@ export class Groth16Prover {
     }, { A: copy(SECTION.A), B1: copy(SECTION.B1), B2: copy(SECTION.B2), C: copy(SECTION.C), H: copy(SECTION.H) }, pCoeffs, nCoeffs, native, native ? copy(SECTION.coeffs) : new Uint8Array(0));
   }
 
-  /** A·w, B·w and their product over the constraint domain, in Montgomery form. */
+  /** A·w, B·w and their product over the constraint domain, in Montgomery form (WebAssembly). */
   private abc(witness: Uint8Array): [Uint8Array, Uint8Array, Uint8Array] {
-    if (this.native) {
-      const n = this.h.domainSize * 32;
-      const r = this.native.qap(this.coeffs, witness, this.h.domainSize);
-      return [r.subarray(0, n), r.subarray(n, 2 * n), r.subarray(2 * n)];
-    }
     const tm = this.qap.tm as ThreadManager;
     const ex = tm.instance.exports;
     const n = this.h.domainSize;
@@ -167,33 +168,56 @@ export class Groth16Prover {
     return r;
   }
 
-  /** wtns: the witness file bytes (as circom's calculateWTNSBin returns them). */
-  async prove(wtns: Uint8Array): Promise<{ proof: Groth16Proof; publicSignals: string[] }> {
+  /**
+   * wtns: the witness file bytes (as circom's calculateWTNSBin returns them).
+   * onPhase, when given, hears each phase's wall time as it ends.
+   */
+  async prove(wtns: Uint8Array, onPhase?: (phase: ProvePhase, ms: number) => void): Promise<{ proof: Groth16Proof; publicSignals: string[] }> {
     const { curve, h, pts } = this;
     const Fr = curve.Fr;
     const G1 = curve.G1;
     const G2 = curve.G2;
     const witness = sections(wtns, 'wtns').get(2)!;
     if (witness.byteLength !== h.nVars * 32) throw new Error(`witness has ${witness.byteLength / 32} values, the key expects ${h.nVars}`);
+    let t = onPhase ? performance.now() : 0;
+    const done = onPhase
+      ? (phase: ProvePhase) => {
+        const now = performance.now();
+        onPhase(phase, now - t);
+        t = now;
+      }
+      : () => {};
 
-    const [aT, bT, cT] = this.abc(witness);
     // The QAP quotient is evaluated on the coset shifted by a 2n-th root of unity.
     const inc = h.power === Fr.s ? Fr.shift : Fr.w[h.power + 1];
     const nat = this.native;
-    const w = Fr.w[h.power];
-    const [wInv, nInv] = nat ? [Fr.inv(w), Fr.inv(Fr.e(h.domainSize))] : [null, null];
-    const odd = nat
-      ? async (x: Uint8Array) => nat.coset(x, w, wInv, nInv, inc)
-      : async (x: Uint8Array) => Fr.fft(await Fr.batchApplyKey(await Fr.ifft(x), Fr.e(1), inc));
-    const [ao, bo, co] = [await odd(aT), await odd(bT), await odd(cT)];
-    const hScalars = this.join(new Uint8Array(ao), new Uint8Array(bo), new Uint8Array(co));
+    let hScalars: Uint8Array;
+    if (nat) {
+      const abc = nat.qap(this.coeffs, witness, h.domainSize);
+      done('qap');
+      const w = Fr.w[h.power];
+      hScalars = nat.quotient(abc, w, Fr.inv(w), Fr.inv(Fr.e(h.domainSize)), inc);
+      done('fft');
+    } else {
+      const [aT, bT, cT] = this.abc(witness);
+      done('qap');
+      const odd = async (x: Uint8Array) => Fr.fft(await Fr.batchApplyKey(await Fr.ifft(x), Fr.e(1), inc));
+      const [ao, bo, co] = [await odd(aT), await odd(bT), await odd(cT)];
+      hScalars = this.join(new Uint8Array(ao), new Uint8Array(bo), new Uint8Array(co));
+      done('fft');
+    }
 
     const g1 = async (p: Uint8Array, s: Uint8Array) => (nat ? nat.msmG1(p, s) : G1.multiExpAffine(p, s));
     let piA = await g1(pts.A, witness);
+    done('msmA');
     let pib1 = await g1(pts.B1, witness);
+    done('msmB1');
     let piB = nat ? nat.msmG2(pts.B2, witness) : await G2.multiExpAffine(pts.B2, witness);
+    done('msmB2');
     let piC = await g1(pts.C, witness.subarray((h.nPublic + 1) * 32));
+    done('msmC');
     const resH = await g1(pts.H, hScalars);
+    done('msmH');
 
     const rnd = () => Fr.e(BigInt(`0x${crypto.randomBytes(48).toString('hex')}`));
     const r = rnd();
@@ -220,6 +244,7 @@ export class Groth16Prover {
       protocol: 'groth16',
       curve: 'bn128',
     };
+    done('assemble');
     return { proof, publicSignals };
   }
 }

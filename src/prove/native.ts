@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -19,6 +20,11 @@ export interface NativeBn254 {
   coset(values: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
   /** A·w | B·w | (A·w)∘(B·w) over n constraints, from a proving key's coefficient section and a witness. */
   qap(coefficients: Uint8Array, witness: Uint8Array, n: number): Uint8Array;
+  /**
+   * The H multi-exponentiation's scalars (standard form) from qap's output: A, B and C on the
+   * coset shift·w^i (as coset does each), then A·B - C. `abc` is overwritten.
+   */
+  quotient(abc: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
 
   // Groth16 key setup. Points are affine Montgomery (zero bytes: infinity) unless Jacobian is said.
   /**
@@ -62,6 +68,31 @@ let why = '';
 /** Why the native kernels are not in use, if they are not. */
 export const nativeUnavailableReason = (): string => why;
 
+/**
+ * What the built module depends on: the source, Node's ABI, the compiler and
+ * its flags, and the CPU (-march=native builds for this one: a build
+ * directory copied to another machine must not load code its CPU lacks).
+ */
+function buildKey(cxx: string, flags: readonly string[]): string {
+  const version = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0) throw new Error(`no C++ compiler (${cxx}): ${String(version.error ?? version.stderr).slice(0, 200)}`);
+  return crypto.createHash('sha256')
+    .update(fs.readFileSync(SOURCE))
+    .update(`\0${process.version}\0${process.arch}\0${cxx}\0${version.stdout}\0${flags.join(' ')}\0${cpuIdentity()}`)
+    .digest('hex').slice(0, 16);
+}
+
+/** The CPU's model and feature flags (the first processor's; all are alike). */
+function cpuIdentity(): string {
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (name: string) => info.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1] ?? '';
+    return `${field('vendor_id')}|${field('model name')}|${field('flags') || field('Features')}`;
+  } catch {
+    return `${os.cpus()[0]?.model ?? ''}|${os.arch()}`;
+  }
+}
+
 export function nativeBn254(): NativeBn254 | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
@@ -70,18 +101,16 @@ export function nativeBn254(): NativeBn254 | null {
     return null;
   }
   try {
-    const src = fs.readFileSync(SOURCE);
-    const hash = crypto.createHash('sha256').update(src).update(process.version).update(process.arch).digest('hex').slice(0, 16);
-    const out = path.join(CACHE, `bn254-${hash}.node`);
+    const cxx = process.env.CXX ?? 'g++';
+    const headers = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
+    const flags = ['-O3', '-march=native', '-std=c++17', '-shared', '-fPIC', '-pthread', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=zkinfer_bn254'];
+    const out = path.join(CACHE, `bn254-${buildKey(cxx, flags)}.node`);
     if (!fs.existsSync(out)) {
-      const headers = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
       if (!fs.existsSync(path.join(headers, 'node_api.h'))) throw new Error(`Node headers not found in ${headers}`);
       fs.mkdirSync(CACHE, { recursive: true });
       // Several processes may build at once: each writes its own file, the rename is atomic.
       const tmp = `${out}.${process.pid}.tmp`;
-      const r = spawnSync(process.env.CXX ?? 'g++', [
-        '-O3', '-march=native', '-std=c++17', '-shared', '-fPIC', '-pthread', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=zkinfer_bn254', SOURCE, '-o', tmp,
-      ], { encoding: 'utf8' });
+      const r = spawnSync(cxx, [...flags, SOURCE, '-o', tmp], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`compiler failed: ${(r.stderr || String(r.error ?? '')).slice(0, 400)}`);
       fs.renameSync(tmp, out);
     }
