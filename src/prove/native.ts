@@ -22,9 +22,20 @@ export interface NativeBn254 {
   qap(coefficients: Uint8Array, witness: Uint8Array, n: number): Uint8Array;
   /**
    * The H multi-exponentiation's scalars (standard form) from qap's output: A, B and C on the
-   * coset shift·w^i (as coset does each), then A·B - C. `abc` is overwritten.
+   * coset shift·w^i of their 2^k domain (as coset does each, with ffjavascript's roots), then
+   * A·B - C. Returns a view of abc's first third; abc is overwritten.
    */
-  quotient(abc: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
+  quotient(abc: Uint8Array): Uint8Array;
+  /**
+   * A Groth16 proof from its multi-exponentiations (Jacobian Montgomery, as msmG1 and msmG2
+   * return them), the key's α1, β1, β2, δ1, δ2 (affine Montgomery) and the blinding scalars r,
+   * s (32 bytes, standard form, below the group order), randomized as snarkjs does: A | B | C,
+   * affine, standard form, little-endian (64 + 128 + 64 bytes; zero bytes for infinity).
+   */
+  assemble(
+    a: Uint8Array, b1: Uint8Array, b2: Uint8Array, c: Uint8Array, h: Uint8Array,
+    alpha1: Uint8Array, beta1: Uint8Array, beta2: Uint8Array, delta1: Uint8Array, delta2: Uint8Array, r: Uint8Array, s: Uint8Array,
+  ): Uint8Array;
 
   // Groth16 key setup. Points are affine Montgomery (zero bytes: infinity) unless Jacobian is said.
   /**

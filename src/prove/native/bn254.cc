@@ -1409,38 +1409,150 @@ napi_value cosetCall(napi_env env, napi_callback_info info) {
   return res;
 }
 
-// quotient(abc, w, wInv, nInv, shift): the H multi-exponentiation's scalars
-// from qap's A | B | C buffer (n each, Montgomery): (a·b - c) on the coset
-// shift·w^i, in standard form. abc is used as scratch and overwritten.
-napi_value quotientCall(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  uint8_t* b[5];
-  size_t l[5];
-  for (int i = 0; i < 5; i++) {
-    if (i >= (int)argc || !bytesArg(env, argv[i], &b[i], &l[i])) return nullptr;
+// x^e in Fr (Montgomery), e of 4 limbs.
+Fr frPow(const Fr& x, const uint64_t* e) {
+  Fr r;
+  memcpy(r.v, FR.one, 32);
+  for (int i = 255; i >= 0; i--) {
+    r = rmul(r, r);
+    if ((e[i >> 6] >> (i & 63)) & 1) r = rmul(r, x);
   }
-  const size_t n = l[0] / 96;
-  if (n == 0 || (n & (n - 1)) || l[0] != n * 96 || l[1] != 32 || l[2] != 32 || l[3] != 32 || l[4] != 32) {
-    napi_throw_range_error(env, nullptr, "quotient: expected 3·2^k elements and four 32-byte field elements");
+  return r;
+}
+
+// Small integer to Montgomery form.
+Fr frOf(uint64_t v) {
+  const Fr x{{v, 0, 0, 0}};
+  Fr r;
+  fmul(FR, r.v, x.v, frConsts().r2);
+  return r;
+}
+
+// The transform constants of a 2^power domain, as ffjavascript's Fr has
+// them: w a primitive 2^power-th root of unity (powers of 5^((r-1)/2^28)),
+// and the coset shift, a primitive 2^(power+1)-th root (25 at power 28).
+struct Domain {
+  Fr w, wInv, nInv, shift;
+  explicit Domain(unsigned power) {
+    const uint64_t t[4] = {(FR.p[0] >> 28) | (FR.p[1] << 36), (FR.p[1] >> 28) | (FR.p[2] << 36), (FR.p[2] >> 28) | (FR.p[3] << 36), FR.p[3] >> 28};
+    const uint64_t pm2[4] = {FR.p[0] - 2, FR.p[1], FR.p[2], FR.p[3]};
+    Fr root = frPow(frOf(5), t);  // order 2^28
+    Fr up = root;
+    for (unsigned k = 28; k > power; k--) {
+      up = root;
+      root = rmul(root, root);
+    }
+    w = root;
+    wInv = frPow(w, pm2);
+    nInv = frPow(frOf(uint64_t(1) << power), pm2);
+    shift = power == 28 ? frOf(25) : up;
+  }
+};
+
+// quotient(abc): the H multi-exponentiation's scalars from qap's A | B | C
+// buffer (n each, Montgomery): (a·b - c) on the coset shift·w^i, in
+// standard form, written over the first n elements of abc (returned as a
+// view of them; the rest is scratch).
+napi_value quotientCall(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* b;
+  size_t l;
+  if (argc < 1 || !bytesArg(env, argv[0], &b, &l)) return nullptr;
+  const size_t n = l / 96;
+  unsigned power = 0;
+  while ((size_t(1) << power) < n) power++;
+  if (n == 0 || (n & (n - 1)) || l != n * 96 || power > 28) {
+    napi_throw_range_error(env, nullptr, "quotient: expected 3·2^k field elements, k <= 28");
     return nullptr;
   }
-  Fr w, wInv, nInv, shift;
-  memcpy(w.v, b[1], 32);
-  memcpy(wInv.v, b[2], 32);
-  memcpy(nInv.v, b[3], 32);
-  memcpy(shift.v, b[4], 32);
-  Fr* a = (Fr*)b[0];
+  const Domain d(power);
+  Fr* a = (Fr*)b;
   Fr* vs[3] = {a, a + n, a + 2 * n};
-  cosetMany(vs, 3, n, w, wInv, nInv, shift);
-  uint8_t* out;
-  napi_value res = newBytes(env, n * 32, &out);
-  Fr* h = (Fr*)out;
+  cosetMany(vs, 3, n, d.w, d.wInv, d.nInv, d.shift);
   const Fr one{{1, 0, 0, 0}};
   parallelFor(n, [&](size_t lo, size_t hi) {
-    for (size_t i = lo; i < hi; i++) h[i] = rmul(rsub(rmul(vs[0][i], vs[1][i]), vs[2][i]), one);
+    for (size_t i = lo; i < hi; i++) a[i] = rmul(rsub(rmul(vs[0][i], vs[1][i]), vs[2][i]), one);
   }, 4096);
+  napi_value ab, out;
+  size_t offset;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset);
+  napi_create_typedarray(env, napi_uint8_array, n * 32, ab, offset, &out);
+  return out;
+}
+
+// Affine standard-form coordinates, little-endian; zero bytes for infinity.
+template <class F>
+void storeStandard(const Jac<F>& p, uint8_t* o) {
+  uint8_t aff[2 * F::BYTES];
+  batchAffine(&p, aff, 1);
+  const uint64_t one[4] = {1, 0, 0, 0};
+  for (size_t at = 0; at < 2 * F::BYTES; at += 32) {
+    uint64_t v[4], s[4];
+    memcpy(v, aff + at, 32);
+    fmul(FQ, s, v, one);
+    memcpy(o + at, s, 32);
+  }
+}
+
+template <class F>
+Jac<F> scaled(const Jac<F>& p, const uint64_t* k) {
+  uint8_t aff[2 * F::BYTES];
+  batchAffine(&p, aff, 1);
+  return mulFullEndo(loadAff<F>(aff), k);
+}
+
+// assemble(a, b1, b2, c, h, alpha1, beta1, beta2, delta1, delta2, r, s):
+// the proof from the multi-exponentiations (Jacobian Montgomery) and the
+// key's points (affine Montgomery), with the blinding scalars r and s
+// (32 bytes, standard, below the group order), as snarkjs randomizes it:
+//   A = a + α + r·δ, B = b2 + β + s·δ, C = c + h + s·A + r·(b1 + β + s·δ) - r·s·δ.
+// Returns A | B | C affine, standard form (64 + 128 + 64 bytes).
+napi_value assembleCall(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  static const size_t want[12] = {96, 96, 192, 96, 96, 64, 64, 128, 64, 128, 32, 32};
+  uint8_t* b[12];
+  for (int i = 0; i < 12; i++) {
+    size_t l;
+    if (i >= (int)argc || !bytesArg(env, argv[i], &b[i], &l)) return nullptr;
+    if (l != want[i]) {
+      napi_throw_range_error(env, nullptr, "assemble: an argument has the wrong size");
+      return nullptr;
+    }
+  }
+  uint64_t r[4], s[4], rs[4], nrs[4];
+  memcpy(r, b[10], 32);
+  memcpy(s, b[11], 32);
+  if (geq(r, FR.p) || geq(s, FR.p)) {
+    napi_throw_range_error(env, nullptr, "assemble: r and s must be below the group order");
+    return nullptr;
+  }
+  // r·s in standard form: (r·s/R)·R²/R.
+  fmul(FR, rs, r, s);
+  fmul(FR, rs, rs, frConsts().r2);
+  memcpy(nrs, FR.p, 32);
+  if (!fzero(rs)) subP(nrs, rs);
+  else memset(nrs, 0, 32);
+  const Aff<Fq> alpha1 = loadAff<Fq>(b[5]), beta1 = loadAff<Fq>(b[6]), delta1 = loadAff<Fq>(b[8]);
+  const Aff<Fq2> beta2 = loadAff<Fq2>(b[7]), delta2 = loadAff<Fq2>(b[9]);
+  const Jac<Fq> A = add(addMixed(loadJac<Fq>(b[0]), alpha1), mulFullEndo(delta1, r));
+  const Jac<Fq2> B = add(addMixed(loadJac<Fq2>(b[2]), beta2), mulFullEndo(delta2, s));
+  const Jac<Fq> B1 = add(addMixed(loadJac<Fq>(b[1]), beta1), mulFullEndo(delta1, s));
+  Jac<Fq> C = add(loadJac<Fq>(b[3]), loadJac<Fq>(b[4]));
+  C = add(C, scaled(A, s));
+  C = add(C, scaled(B1, r));
+  C = add(C, mulFullEndo(delta1, nrs));
+  uint8_t* out;
+  napi_value res = newBytes(env, 256, &out);
+  storeStandard(A, out);
+  storeStandard(B, out + 64);
+  storeStandard(C, out + 192);
   return res;
 }
 
@@ -2050,6 +2162,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"coset", nullptr, cosetCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qap", nullptr, qapCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"quotient", nullptr, quotientCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"assemble", nullptr, assembleCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setupSums", nullptr, setupSumsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addBases", nullptr, addBasesCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"toAffine", nullptr, toAffineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
