@@ -43,7 +43,7 @@ export class Groth16Prover {
 
   /** From a zkey file, each section read into its own buffer: a key larger than one read (2 GB) loads. */
   static async loadFile(file: string): Promise<Groth16Prover> {
-    return Groth16Prover.from(keyFromFile(file));
+    return Groth16Prover.from(keyFromFile(file, nativeBn254()));
   }
 
   private static async from(key: Groth16Key): Promise<Groth16Prover> {
@@ -78,7 +78,7 @@ export class Groth16Prover {
 
   private proveNative(nat: NativeBn254, witness: Uint8Array, r: bigint, s: bigint, done: PhaseDone): ProofPoints {
     const { key } = this;
-    const abc = nat.qap(key.coeffs, witness, key.domainSize);
+    const abc = nat.qap(key.coeffs, witness, key.domainSize, key.table);
     done('qap');
     const hScalars = nat.quotient(abc);
     done('fft');

@@ -18,8 +18,18 @@ export interface NativeBn254 {
   msmG2(points: Uint8Array, scalars: Uint8Array): Uint8Array;
   /** Evaluations at shift·w^i of the polynomial through `values` on the roots w^i (all Montgomery). */
   coset(values: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
-  /** A·w | B·w | (A·w)∘(B·w) over n constraints, from a proving key's coefficient section and a witness. */
-  qap(coefficients: Uint8Array, witness: Uint8Array, n: number): Uint8Array;
+  /**
+   * A·w | B·w | (A·w)∘(B·w) over n constraints, from a proving key's coefficient section (or,
+   * with `table`, its compactCoefficients form) and a witness.
+   */
+  qap(coefficients: Uint8Array, witness: Uint8Array, n: number, table?: Uint8Array): Uint8Array;
+  /**
+   * Whole 44-byte coefficient entries (a section without its count) as 12-byte entries of
+   * (constraint, signal | matrix << 31, index) into a table of the distinct coefficients: `table`
+   * so far, returned extended by the chunk's new values. With `out` (12 bytes an entry) the
+   * entries are written there instead of a new buffer.
+   */
+  compactCoefficients(entries: Uint8Array, table: Uint8Array, out?: Uint8Array): [Uint8Array, Uint8Array];
   /**
    * The H multi-exponentiation's scalars (standard form) from qap's output: A, B and C on the
    * coset shift·w^i of their 2^k domain (as coset does each, with ffjavascript's roots), then

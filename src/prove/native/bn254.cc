@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 typedef unsigned __int128 u128;
@@ -1067,17 +1068,26 @@ struct BucketWindow {
 
   explicit BucketWindow(size_t count) : buckets(count), overflow(count), stamp(count, 0) {}
 
+  // Four interleaved prefix products: their multiplications are independent,
+  // so the chains run at throughput rather than at one multiplication's
+  // latency each.
   void flush() {
     if (!k) return;
-    F acc = F::one();
+    const size_t L = 4;
+    F acc[L] = {F::one(), F::one(), F::one(), F::one()};
     for (size_t j = 0; j < k; j++) {
-      pre[j] = acc;
-      acc = acc * den[j];
+      pre[j] = acc[j % L];
+      acc[j % L] = acc[j % L] * den[j];
     }
-    F inv = acc.inv();
+    // The lanes' inverses from one inversion.
+    const F a01 = acc[0] * acc[1], a23 = acc[2] * acc[3];
+    const F all = (a01 * a23).inv();
+    const F i01 = all * a23, i23 = all * a01;
+    F inv[L] = {i01 * acc[1], i01 * acc[0], i23 * acc[3], i23 * acc[2]};
     for (size_t j = k; j-- > 0;) {
-      const F dinv = inv * pre[j];
-      inv = inv * den[j];
+      F& lane = inv[j % L];
+      const F dinv = lane * pre[j];
+      lane = lane * den[j];
       Aff<F>& B = buckets[bi[j]];
       const Aff<F>& P = pt[j];
       const F l = (P.y - B.y) * dinv;
@@ -1132,16 +1142,32 @@ struct BucketWindow {
   }
 };
 
-// Σ k_j·(±P_idx[j]) for m scalars below 2^bits (magnitudes; the top bit of
-// idx is the point's sign). Threads take (window, slice of points) tasks.
+// k mod r, and whether r - k (on the negated point) is the smaller.
+inline bool scalarMagnitude(const uint8_t* s, uint64_t* k) {
+  memcpy(k, s, 32);
+  while (geq(k, FR.p)) subP(k, FR.p);
+  if (geq(frHalf(), k)) return false;
+  uint64_t t[4];
+  memcpy(t, FR.p, 32);
+  subP(t, k);
+  memcpy(k, t, 32);
+  return true;
+}
+
+// Σ k_j·P_idx[j] for m scalars whose magnitudes (scalarMagnitude) are below
+// 2^bits. Threads take (window, slice of points) tasks.
 template <class F>
-Jac<F> pippenger(const uint8_t* points, const std::vector<uint32_t>& idx, const std::vector<std::array<uint64_t, 4>>& ks, unsigned bits, unsigned threads) {
+Jac<F> pippenger(const uint8_t* points, const uint8_t* scalars, const std::vector<uint32_t>& idx, unsigned bits, unsigned threads) {
   const size_t m = idx.size();
   const unsigned c = windowBits(m, bits);
   const unsigned windows = (bits + 1 + c - 1) / c;
   std::vector<int16_t> digits((size_t)windows * m);
   parallelFor(m, [&](size_t lo, size_t hi) {
-    for (size_t j = lo; j < hi; j++) signedDigits(ks[j].data(), c, windows, digits.data() + j, m);
+    uint64_t k[4];
+    for (size_t j = lo; j < hi; j++) {
+      scalarMagnitude(scalars + (size_t)(idx[j] & 0x7fffffffu) * 32, k);
+      signedDigits(k, c, windows, digits.data() + j, m);
+    }
   }, threads > 1 ? 4096 : m + 1);
   // Enough tasks for every thread; point slices only when windows are few.
   const unsigned slices = std::max(1u, (threads + windows - 1) / windows);
@@ -1201,20 +1227,22 @@ Jac<F> sumPoints(const uint8_t* points, const std::vector<uint32_t>& idx, unsign
   return r;
 }
 
+// scalarBytes must be 32 (scalars below 2^256; reduced mod r).
 template <class F>
 Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes, unsigned maxThreads = 0) {
+  (void)scalarBytes;
   const unsigned threads = maxThreads ? maxThreads : threadCount();
-  const uint64_t* half = frHalf();
-  // Width classes: 1, then up to 16, 32, 64, 128 and 256 bits.
+  // Width classes: 1, then up to 16, 32, 64, 128 and 256 bits. The top bit
+  // of an index is its point's sign.
   const unsigned CLASSES = 6;
   static const unsigned top[CLASSES] = {1, 16, 32, 64, 128, 256};
   std::vector<uint32_t> idx[CLASSES];
-  std::vector<std::array<uint64_t, 4>> ks[CLASSES];
   unsigned maxBits[CLASSES] = {0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < n; i++) {
-    std::array<uint64_t, 4> k{0, 0, 0, 0};
-    memcpy(k.data(), scalars + i * scalarBytes, std::min<size_t>(32, scalarBytes));
-    if (fzero(k.data())) continue;
+    const uint8_t* sp = scalars + i * 32;
+    uint64_t k[4];
+    memcpy(k, sp, 32);
+    if (fzero(k)) continue;
     const uint8_t* p = points + i * 2 * F::BYTES;
     bool inf = true;
     for (size_t b = 0; b < 2 * F::BYTES && inf; b += 8) {
@@ -1223,32 +1251,20 @@ Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scala
       inf = v == 0;
     }
     if (inf) continue;
-    while (geq(k.data(), FR.p)) subP(k.data(), FR.p);
-    bool negative = false;
-    if (!geq(half, k.data())) {
-      uint64_t t[4];
-      memcpy(t, FR.p, 32);
-      subP(t, k.data());
-      memcpy(k.data(), t, 32);
-      negative = true;
-    }
-    if (fzero(k.data())) continue;
+    const bool negative = scalarMagnitude(sp, k);
     unsigned bits = 0;
-    for (int l = 3; l >= 0; l--) {
-      if (k[l]) {
-        bits = (unsigned)l * 64 + 64 - __builtin_clzll(k[l]);
-        break;
-      }
+    for (int l = 3; l >= 0 && !bits; l--) {
+      if (k[l]) bits = (unsigned)l * 64 + 64 - __builtin_clzll(k[l]);
     }
+    if (!bits) continue;
     unsigned cl = bits == 1 ? 0 : 1;
     while (bits > top[cl]) cl++;
     idx[cl].push_back((uint32_t)i | (negative ? 0x80000000u : 0));
-    if (cl) ks[cl].push_back(k);
     maxBits[cl] = std::max(maxBits[cl], bits);
   }
   Jac<F> r = idx[0].empty() ? Jac<F>::inf() : sumPoints<F>(points, idx[0], threads);
   for (unsigned cl = 1; cl < CLASSES; cl++) {
-    if (!idx[cl].empty()) r = add(r, pippenger<F>(points, idx[cl], ks[cl], maxBits[cl], threads));
+    if (!idx[cl].empty()) r = add(r, pippenger<F>(points, scalars, idx[cl], maxBits[cl], threads));
   }
   return r;
 }
@@ -1556,26 +1572,98 @@ napi_value assembleCall(napi_env env, napi_callback_info info) {
   return res;
 }
 
-// qap(coefficients, witness, n): A·w, B·w and their pointwise product over
-// the constraint domain, as one buffer A | B | C (Montgomery). The
-// coefficients are the proving key's section 4: a count, then entries of
-// (matrix u32, constraint u32, signal u32, coefficient 32 bytes). Stored
-// coefficients carry an extra factor R, so a Montgomery product with a
-// standard-form witness value lands in Montgomery form. One thread per
-// matrix: each scans every entry and keeps its own.
-napi_value qapCall(napi_env env, napi_callback_info info) {
+// A proving key's coefficient entries in compact form: (constraint u32,
+// signal | matrix << 31 u32, index u32) with the index into a table of the
+// distinct coefficients. Keys repeat few values (LeNet's 1.2 million
+// entries hold 4 thousand), so 44-byte entries become 12.
+struct Key256 {
+  uint64_t v[4];
+  bool operator==(const Key256& o) const { return memcmp(v, o.v, 32) == 0; }
+};
+struct Key256Hash {
+  size_t operator()(const Key256& k) const { return (size_t)(k.v[0] ^ (k.v[1] * 0x9e3779b97f4a7c15ULL) ^ (k.v[2] >> 7) ^ (k.v[3] << 13)); }
+};
+
+// compactCoefficients(entries, table[, out]) -> [compact entries, table]:
+// whole 44-byte entries of a coefficient section (without its count) in
+// compact form (into `out` if given), against the table of distinct
+// coefficients so far (extended with the chunk's new ones), so a section
+// converts chunk by chunk.
+napi_value compactCoefficientsCall(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  uint8_t *co, *w;
-  size_t lc, lw;
+  uint8_t *e, *t, *out;
+  size_t le, lt, lo = 0;
+  if (argc < 2 || !bytesArg(env, argv[0], &e, &le) || !bytesArg(env, argv[1], &t, &lt)) return nullptr;
+  napi_valuetype ot = napi_undefined;
+  if (argc >= 3) napi_typeof(env, argv[2], &ot);
+  if (ot != napi_undefined && !bytesArg(env, argv[2], &out, &lo)) return nullptr;
+  const size_t n = le / 44;
+  if (le % 44 || lt % 32 || (ot != napi_undefined && lo != n * 12)) {
+    napi_throw_range_error(env, nullptr, "compactCoefficients: expected whole 44-byte entries, 32-byte table values and 12 output bytes an entry");
+    return nullptr;
+  }
+  std::unordered_map<Key256, uint32_t, Key256Hash> index;
+  std::vector<Key256> table(lt / 32);
+  memcpy(table.data(), t, lt);
+  for (size_t i = 0; i < table.size(); i++) index.emplace(table[i], (uint32_t)i);
+  napi_value entries = ot != napi_undefined ? argv[2] : newBytes(env, n * 12, &out);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* x = e + i * 44;
+    uint32_t m, c, sig;
+    memcpy(&m, x, 4);
+    memcpy(&c, x + 4, 4);
+    memcpy(&sig, x + 8, 4);
+    if (m > 1 || sig >> 31) {
+      napi_throw_range_error(env, nullptr, "compactCoefficients: an entry's matrix is not A or B, or its signal is out of range");
+      return nullptr;
+    }
+    Key256 k;
+    memcpy(k.v, x + 12, 32);
+    auto it = index.emplace(k, (uint32_t)table.size());
+    if (it.second) table.push_back(k);
+    const uint32_t packed[3] = {c, sig | (m << 31), it.first->second};
+    memcpy(out + i * 12, packed, 12);
+  }
+  uint8_t* to;
+  napi_value tab = newBytes(env, table.size() * 32, &to);
+  memcpy(to, table.data(), table.size() * 32);
+  napi_value res;
+  napi_create_array_with_length(env, 2, &res);
+  napi_set_element(env, res, 0, entries);
+  napi_set_element(env, res, 1, tab);
+  return res;
+}
+
+// qap(coefficients, witness, n[, table]): A·w, B·w and their pointwise
+// product over the constraint domain, as one buffer A | B | C (Montgomery).
+// The coefficients are the proving key's section 4 (a count, then entries
+// of matrix u32, constraint u32, signal u32, coefficient 32 bytes), or with
+// `table` its compact form (compactCoefficients). Stored coefficients carry
+// an extra factor R, so a Montgomery product with a standard-form witness
+// value lands in Montgomery form; for a witness value 1 that product is the
+// table's own, computed once. One thread per matrix: each scans every entry
+// and keeps its own.
+napi_value qapCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *co, *w, *tb = nullptr;
+  size_t lc, lw, lt = 0;
   uint32_t n = 0;
   if (argc < 3 || !bytesArg(env, argv[0], &co, &lc) || !bytesArg(env, argv[1], &w, &lw)) return nullptr;
   napi_get_value_uint32(env, argv[2], &n);
+  napi_valuetype tt = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &tt);
+  const bool compact = tt != napi_undefined;
+  if (compact && !bytesArg(env, argv[3], &tb, &lt)) return nullptr;
   uint32_t count = 0;
-  if (lc >= 4) memcpy(&count, co, 4);
-  const size_t entry = 12 + 32;
-  if (lc < 4 + (size_t)count * entry || n == 0) {
+  const size_t entry = compact ? 12 : 12 + 32;
+  if (compact) count = (uint32_t)(lc / 12);
+  else if (lc >= 4) memcpy(&count, co, 4);
+  const uint8_t* first = compact ? co : co + 4;
+  if ((compact ? lc % 12 != 0 || lt % 32 != 0 : lc < 4 + (size_t)count * entry) || n == 0) {
     napi_throw_range_error(env, nullptr, "qap: coefficient section shorter than its count");
     return nullptr;
   }
@@ -1583,33 +1671,52 @@ napi_value qapCall(napi_env env, napi_callback_info info) {
   napi_value res = newBytes(env, (size_t)3 * n * 32, &out);
   memset(out, 0, (size_t)3 * n * 32);
   Fr* acc[2] = {(Fr*)out, (Fr*)(out + (size_t)n * 32)};
-  const size_t nw = lw / 32;
+  const size_t nw = lw / 32, nt = lt / 32;
+  const Fr* table = (const Fr*)tb;
+  std::vector<Fr> times1(nt);
+  const Fr one{{1, 0, 0, 0}};
+  for (size_t i = 0; i < nt; i++) times1[i] = rmul(table[i], one);
   // One flag per thread: neither writes the other's.
   bool bad[2] = {false, false};
   auto scan = [&](uint32_t m) {
     for (uint32_t i = 0; i < count; i++) {
-      const uint8_t* e = co + 4 + (size_t)i * entry;
-      uint32_t mat, c, sig;
-      memcpy(&mat, e, 4);
-      if (mat != m) continue;
-      memcpy(&c, e + 4, 4);
-      memcpy(&sig, e + 8, 4);
-      if (c >= n || sig >= nw) {
+      const uint8_t* e = first + (size_t)i * entry;
+      uint32_t c, sig, k = 0;
+      if (compact) {
+        memcpy(&c, e, 4);
+        memcpy(&sig, e + 4, 4);
+        if (sig >> 31 != m) continue;
+        sig &= 0x7fffffffu;
+        memcpy(&k, e + 8, 4);
+      } else {
+        uint32_t mat;
+        memcpy(&mat, e, 4);
+        if (mat != m) continue;
+        memcpy(&c, e + 4, 4);
+        memcpy(&sig, e + 8, 4);
+      }
+      if (c >= n || sig >= nw || (compact && k >= nt)) {
         bad[m] = true;
         return;
       }
-      Fr k, x;
+      Fr x;
       memcpy(x.v, w + (size_t)sig * 32, 32);
       if (fzero(x.v)) continue;  // most witness values are 0
-      memcpy(k.v, e + 12, 32);
-      acc[m][c] = radd(acc[m][c], rmul(k, x));
+      if (compact) {
+        const bool isOne = x.v[0] == 1 && (x.v[1] | x.v[2] | x.v[3]) == 0;
+        acc[m][c] = radd(acc[m][c], isOne ? times1[k] : rmul(table[k], x));
+      } else {
+        Fr kv;
+        memcpy(kv.v, e + 12, 32);
+        acc[m][c] = radd(acc[m][c], rmul(kv, x));
+      }
     }
   };
-  std::thread tb(scan, 1);
+  std::thread tb1(scan, 1);
   scan(0);
-  tb.join();
+  tb1.join();
   if (bad[0] || bad[1]) {
-    napi_throw_range_error(env, nullptr, "qap: a coefficient names a constraint or signal out of range");
+    napi_throw_range_error(env, nullptr, "qap: a coefficient names a constraint, signal or table value out of range");
     return nullptr;
   }
   Fr* cc = (Fr*)(out + (size_t)2 * n * 32);
@@ -2161,6 +2268,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"msmG2", nullptr, msmCall<Fq2>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"coset", nullptr, cosetCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qap", nullptr, qapCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"compactCoefficients", nullptr, compactCoefficientsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"quotient", nullptr, quotientCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"assemble", nullptr, assembleCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setupSums", nullptr, setupSumsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
