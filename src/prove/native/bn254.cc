@@ -405,14 +405,13 @@ Jac<F> add(const Jac<F>& p, const Jac<F>& q) {
 }
 
 inline uint32_t digit(const uint8_t* s, unsigned bit, unsigned c) {
-  // Bits [bit, bit + c) of a 256-bit little-endian scalar.
-  uint32_t out = 0;
-  for (unsigned k = 0; k < c; k++) {
-    unsigned b = bit + k;
-    if (b >= 256) break;
-    out |= (uint32_t)((s[b >> 3] >> (b & 7)) & 1) << k;
-  }
-  return out;
+  // Bits [bit, bit + c) of a 256-bit little-endian scalar (c <= 32), from
+  // one unaligned 8-byte read (shortened at the scalar's end).
+  if (bit >= 256) return 0;
+  const unsigned byte = bit >> 3;
+  uint64_t v = 0;
+  memcpy(&v, s + byte, std::min(8u, 32 - byte));
+  return (uint32_t)((v >> (bit & 7)) & ((uint64_t(1) << c) - 1));
 }
 
 // ---- scalar field FFT ----
