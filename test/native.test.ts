@@ -246,6 +246,11 @@ describe('native BN254 kernels', () => {
     expect(() => nat.coset(new Uint8Array(3 * 32), new Uint8Array(32), new Uint8Array(32), new Uint8Array(32), new Uint8Array(32))).toThrow(/2\^k/);
     expect(() => nat.quotient(new Uint8Array(5 * 96))).toThrow(/2\^k/);
     expect(() => nat.assemble(p, p, p, p, p, p, p, p, p, p, p, p)).toThrow(/wrong size/);
+    expect(() => nat.compactCoefficients(new Uint8Array(45), new Uint8Array(0))).toThrow(/whole 44-byte entries/);
+    // A compact entry naming table value 1 of a one-value table.
+    const entry = new Uint8Array(12);
+    entry[8] = 1;
+    expect(() => nat.qap(entry, new Uint8Array(32), 4, new Uint8Array(32))).toThrow(/out of range/);
     expect(() => nat.msmG1([] as unknown as Uint8Array, p)).toThrow(/Uint8Array/);
   });
 });
