@@ -6,11 +6,13 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 
 /**
- * Native BN254 kernels (native/bn254.cc): multi-exponentiations in G1 and G2
- * and the coset FFT for the prover, sparse sums and fixed-scalar scaling for
- * the Groth16 key setup, in ffjavascript's memory layout. Built on first use
- * with the system C++ compiler against Node's own headers and cached by
- * source hash; without a compiler the prover keeps to WebAssembly.
+ * Native BN254 kernels (native/bn254.cc): the Groth16 prover's steps (QAP
+ * evaluation, coset FFTs, multi-exponentiations in G1 and G2, the final
+ * sums), sparse sums and fixed-scalar scaling for the Groth16 key setup, in
+ * ffjavascript's memory layout. Built on first use with the system C++
+ * compiler against Node's own headers and cached under a key of the source,
+ * Node, the compiler, its flags and the CPU (buildKey); without a compiler
+ * the prover keeps to WebAssembly.
  */
 export interface NativeBn254 {
   /** Σ scalar_i · P_i: affine Montgomery points, 32-byte standard-form scalars; Jacobian Montgomery result. */

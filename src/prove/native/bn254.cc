@@ -1,8 +1,9 @@
-// Native BN254 kernels for the Groth16 prover: Pippenger multi-exponentiation
-// in G1 and G2 and the coset FFT over the scalar field. Points, field
-// elements and results use ffjavascript's memory layout (little-endian 64-bit
-// limbs, Montgomery form with R = 2^256), so results drop into snarkjs' curve
-// code unchanged. Scalars of a multi-exponentiation are in standard form.
+// Native BN254 kernels for the Groth16 prover (QAP evaluation, the coset
+// FFTs over the scalar field, Pippenger multi-exponentiation in G1 and G2,
+// the proof's final sums) and for the key setup. Points, field elements and
+// results use ffjavascript's memory layout (little-endian 64-bit limbs,
+// Montgomery form with R = 2^256), so results drop into snarkjs' curve code
+// unchanged. Scalars of a multi-exponentiation are in standard form.
 //
 // Only the prover uses this: a wrong result here makes a proof that fails
 // verification, never a false proof accepted.
@@ -1056,7 +1057,7 @@ ZK_INLINE Aff<F> pointAt(const uint8_t* points, uint32_t i) {
 // batch after batch.
 template <class F>
 struct BucketWindow {
-  static const size_t K = 512;
+  static const size_t K = 1024;
   std::vector<Aff<F>> buckets;
   std::vector<Jac<F>> overflow;
   std::vector<uint32_t> stamp;
