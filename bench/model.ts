@@ -1,7 +1,9 @@
 /**
  * Benchmarks one model in this process: `build` compiles and sets it up,
- * `prove` loads the build and times witness, proof and verification. The
- * parent runs each phase in its own process so peak memory is per phase.
+ * `prove` loads the build and times witness, proof and verification,
+ * `phases` times the Groth16 prover's phases and snarkjs' prover on the same
+ * key and witness. The parent runs each phase in its own process so peak
+ * memory is per phase.
  */
 import fs from 'node:fs';
 import { buildModel } from '../src/pipeline/index.js';
@@ -10,6 +12,12 @@ import { verifyReceipt } from '../src/verify/index.js';
 import { releaseCurve } from '../src/curve.js';
 
 import { writeDevPtau } from '../src/setup/dev-ptau.js';
+import { Groth16Prover, PROVE_PHASES, type ProvePhase } from '../src/prove/groth16-prover.js';
+import { proverKernels } from '../src/prove/kernels.js';
+import { openBuild } from '../src/build/open.js';
+import { lowerProgram } from '../src/lower/circuit.js';
+import { flattenTensor, quantizeInput } from '../src/receipt/index.js';
+import * as snarkjs from 'snarkjs';
 
 const [phase, onnxFile, dataFile, outDir, runsArg] = process.argv.slice(2);
 const data = phase === 'ceremony' || phase === 'verify' ? null : JSON.parse(fs.readFileSync(dataFile, 'utf8'));
@@ -40,6 +48,38 @@ if (phase === 'verify') {
   await writeDevPtau(outDir, power);
   fs.rmSync(outDir);
   report({ power, ms: Math.round(performance.now() - t0) });
+} else if (phase === 'phases') {
+  // argv: phases ONNX DATA BUILD [RUNS]: warm proofs (the first left out), medians per phase.
+  const runs = Number(runsArg ?? 5);
+  const build = openBuild(outDir, ['manifest', 'program']);
+  const program = build.program();
+  const q = quantizeInput(program.io, flattenTensor(data.test[0].input, program.io.input.shape, 'input'));
+  const wtns = lowerProgram(program, q, { constraints: false }).circuit.wtns();
+  const zkey = build.path('zkey');
+  const prover = await Groth16Prover.loadFile(zkey);
+  const times = Object.fromEntries(PROVE_PHASES.map((p) => [p, [] as number[]])) as Record<ProvePhase, number[]>;
+  const total: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const t = performance.now();
+    await prover.prove(wtns, (p, ms) => i > 0 && times[p].push(ms));
+    if (i > 0) total.push(performance.now() - t);
+  }
+  // snarkjs on the same key and witness, warm too (its curve built by a first proof).
+  const snark: number[] = [];
+  for (let i = 0; i <= Math.min(3, runs); i++) {
+    const t = performance.now();
+    await snarkjs.groth16.prove(zkey, wtns);
+    if (i > 0) snark.push(performance.now() - t);
+  }
+  await releaseCurve();
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const proveMs = r1(median(total));
+  const snarkjsMs = r1(median(snark));
+  report({
+    kernels: proverKernels(),
+    phasesMs: Object.fromEntries(PROVE_PHASES.map((p) => [p, r1(median(times[p]))])),
+    proveMs, snarkjsMs, snarkjsRatio: Math.round((snarkjsMs / proveMs) * 100) / 100,
+  });
 } else if (phase === 'build') {
   const t0 = performance.now();
   // argv: build ONNX DATA OUT [SYSTEM]

@@ -1,7 +1,9 @@
 /**
  * npm run bench [-- model ...]: for each model, constraints, compile, ceremony,
- * setup, witness, proof and verification times and peak memory. Prints a
- * table, writes bench/results/latest.json and compares with the previous run.
+ * setup, witness, proof and verification times and peak memory, and the
+ * Groth16 prover's time by phase with snarkjs' prover on the same key as a
+ * ratio. Prints tables, writes bench/results/latest.json and compares with
+ * the previous run.
  * --no-service skips the service figures, --no-ops the operating ones
  * (process memory over 300 proofs, /healthz under verify load).
  */
@@ -66,7 +68,9 @@ for (const name of models) {
     const prove = child(['prove', files[0], files[1], out, '5']);
     process.stderr.write(`${name}: verify\n`);
     const verify = child(['verify', '-', '-', out]);
-    results[name] = { build, prove, verify, measuredAt: new Date().toISOString() };
+    process.stderr.write(`${name}: prover phases, snarkjs\n`);
+    const phases = child(['phases', files[0], files[1], out, '5']);
+    results[name] = { build, prove, verify, phases, measuredAt: new Date().toISOString() };
   } catch (e) {
     results[name] = { error: (e as Error).message };
   }
@@ -152,6 +156,18 @@ for (const [name, r] of Object.entries(results)) {
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
 process.stdout.write(`${table}\n`);
+const phaseNames = ['qap', 'fft', 'msmA', 'msmB1', 'msmB2', 'msmC', 'msmH', 'assemble'];
+const pr = [['model', ...phaseNames.map((p) => `${p} ms`), 'proof ms', 'snarkjs ms', 'snarkjs / ours', 'kernels']];
+for (const [name, r] of Object.entries(results)) {
+  if (r.error || !r.phases) continue;
+  const p = r.phases;
+  pr.push([name, ...phaseNames.map((k) => String(p.phasesMs[k])),
+    `${p.proveMs}${delta(name, p.proveMs, (x) => x.phases?.proveMs)}`, String(p.snarkjsMs), `${p.snarkjsRatio}`, p.kernels]);
+}
+if (pr.length > 1) {
+  const w = pr[0].map((_, i) => Math.max(...pr.map((r) => r[i].length)));
+  process.stdout.write(`\nGroth16 prover phases (warm, medians):\n${pr.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n')}\n`);
+}
 for (const [name, r] of Object.entries(results)) {
   if (r.error) continue;
   process.stdout.write(`\n${name} constraints by layer:\n`);

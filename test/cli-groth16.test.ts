@@ -42,6 +42,18 @@ describe('snarkjs-compatible commands', () => {
     expect(await snarkjs.groth16.verify(vk, signals, loadJson(proof))).toBe(false);
   });
 
+  it('without native kernels (ZKINFER_NATIVE=0) zkinfer groth16 prove runs on WebAssembly, and its proof verifies', async () => {
+    const wtns = path.join(work, 'wasm.wtns');
+    let r = await runCli(['witness', dir, '--input', path.join(work, 'input.json'), '--out', wtns]);
+    expect(r.code, r.stderr).toBe(0);
+    const [proof, pub] = [path.join(work, 'wproof.json'), path.join(work, 'wpublic.json')];
+    r = await runCli(['groth16', 'prove', buildPath(dir, 'zkey'), wtns, proof, pub], undefined, { ZKINFER_NATIVE: '0' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/prover kernels: WebAssembly \(disabled by ZKINFER_NATIVE=0\)/);
+    const vk = await snarkjs.zKey.exportVerificationKey(buildPath(dir, 'zkey'));
+    expect(await snarkjs.groth16.verify(vk, loadJson(pub), loadJson(proof))).toBe(true);
+  });
+
   it('zkinfer groth16 prove works on a zkey snarkjs made for a circom circuit', async () => {
     const c = await compileTestCircuit('g16-foreign', `
 template T() {

@@ -1,15 +1,18 @@
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
 /**
- * Native BN254 kernels (native/bn254.cc): multi-exponentiations in G1 and G2
- * and the coset FFT for the prover, sparse sums and fixed-scalar scaling for
- * the Groth16 key setup, in ffjavascript's memory layout. Built on first use
- * with the system C++ compiler against Node's own headers and cached by
- * source hash; without a compiler the prover keeps to WebAssembly.
+ * Native BN254 kernels (native/bn254.cc): the Groth16 prover's steps (QAP
+ * evaluation, coset FFTs, multi-exponentiations in G1 and G2, the final
+ * sums), sparse sums and fixed-scalar scaling for the Groth16 key setup, in
+ * ffjavascript's memory layout. Built on first use with the system C++
+ * compiler against Node's own headers and cached under a key of the source,
+ * Node, the compiler, its flags and the CPU (buildKey); without a compiler
+ * the prover keeps to WebAssembly.
  */
 export interface NativeBn254 {
   /** Σ scalar_i · P_i: affine Montgomery points, 32-byte standard-form scalars; Jacobian Montgomery result. */
@@ -17,8 +20,34 @@ export interface NativeBn254 {
   msmG2(points: Uint8Array, scalars: Uint8Array): Uint8Array;
   /** Evaluations at shift·w^i of the polynomial through `values` on the roots w^i (all Montgomery). */
   coset(values: Uint8Array, w: Uint8Array, wInv: Uint8Array, nInv: Uint8Array, shift: Uint8Array): Uint8Array;
-  /** A·w | B·w | (A·w)∘(B·w) over n constraints, from a proving key's coefficient section and a witness. */
-  qap(coefficients: Uint8Array, witness: Uint8Array, n: number): Uint8Array;
+  /**
+   * A·w | B·w | (A·w)∘(B·w) over n constraints, from a proving key's coefficient section (or,
+   * with `table`, its compactCoefficients form) and a witness.
+   */
+  qap(coefficients: Uint8Array, witness: Uint8Array, n: number, table?: Uint8Array): Uint8Array;
+  /**
+   * Whole 44-byte coefficient entries (a section without its count) as 12-byte entries of
+   * (constraint, signal | matrix << 31, index) into a table of the distinct coefficients: `table`
+   * so far, returned extended by the chunk's new values. With `out` (12 bytes an entry) the
+   * entries are written there instead of a new buffer.
+   */
+  compactCoefficients(entries: Uint8Array, table: Uint8Array, out?: Uint8Array): [Uint8Array, Uint8Array];
+  /**
+   * The H multi-exponentiation's scalars (standard form) from qap's output: A, B and C on the
+   * coset shift·w^i of their 2^k domain (as coset does each, with ffjavascript's roots), then
+   * A·B - C. Returns a view of abc's first third; abc is overwritten.
+   */
+  quotient(abc: Uint8Array): Uint8Array;
+  /**
+   * A Groth16 proof from its multi-exponentiations (Jacobian Montgomery, as msmG1 and msmG2
+   * return them), the key's α1, β1, β2, δ1, δ2 (affine Montgomery) and the blinding scalars r,
+   * s (32 bytes, standard form, below the group order), randomized as snarkjs does: A | B | C,
+   * affine, standard form, little-endian (64 + 128 + 64 bytes; zero bytes for infinity).
+   */
+  assemble(
+    a: Uint8Array, b1: Uint8Array, b2: Uint8Array, c: Uint8Array, h: Uint8Array,
+    alpha1: Uint8Array, beta1: Uint8Array, beta2: Uint8Array, delta1: Uint8Array, delta2: Uint8Array, r: Uint8Array, s: Uint8Array,
+  ): Uint8Array;
 
   // Groth16 key setup. Points are affine Montgomery (zero bytes: infinity) unless Jacobian is said.
   /**
@@ -62,6 +91,31 @@ let why = '';
 /** Why the native kernels are not in use, if they are not. */
 export const nativeUnavailableReason = (): string => why;
 
+/**
+ * What the built module depends on: the source, Node's ABI, the compiler and
+ * its flags, and the CPU (-march=native builds for this one: a build
+ * directory copied to another machine must not load code its CPU lacks).
+ */
+function buildKey(cxx: string, flags: readonly string[]): string {
+  const version = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0) throw new Error(`no C++ compiler (${cxx}): ${String(version.error ?? version.stderr).slice(0, 200)}`);
+  return crypto.createHash('sha256')
+    .update(fs.readFileSync(SOURCE))
+    .update(`\0${process.version}\0${process.arch}\0${cxx}\0${version.stdout}\0${flags.join(' ')}\0${cpuIdentity()}`)
+    .digest('hex').slice(0, 16);
+}
+
+/** The CPU's model and feature flags (the first processor's; all are alike). */
+function cpuIdentity(): string {
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (name: string) => info.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1] ?? '';
+    return `${field('vendor_id')}|${field('model name')}|${field('flags') || field('Features')}`;
+  } catch {
+    return `${os.cpus()[0]?.model ?? ''}|${os.arch()}`;
+  }
+}
+
 export function nativeBn254(): NativeBn254 | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
@@ -70,18 +124,16 @@ export function nativeBn254(): NativeBn254 | null {
     return null;
   }
   try {
-    const src = fs.readFileSync(SOURCE);
-    const hash = crypto.createHash('sha256').update(src).update(process.version).update(process.arch).digest('hex').slice(0, 16);
-    const out = path.join(CACHE, `bn254-${hash}.node`);
+    const cxx = process.env.CXX ?? 'g++';
+    const headers = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
+    const flags = ['-O3', '-march=native', '-std=c++17', '-shared', '-fPIC', '-pthread', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=zkinfer_bn254'];
+    const out = path.join(CACHE, `bn254-${buildKey(cxx, flags)}.node`);
     if (!fs.existsSync(out)) {
-      const headers = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
       if (!fs.existsSync(path.join(headers, 'node_api.h'))) throw new Error(`Node headers not found in ${headers}`);
       fs.mkdirSync(CACHE, { recursive: true });
       // Several processes may build at once: each writes its own file, the rename is atomic.
       const tmp = `${out}.${process.pid}.tmp`;
-      const r = spawnSync(process.env.CXX ?? 'g++', [
-        '-O3', '-march=native', '-std=c++17', '-shared', '-fPIC', '-pthread', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=zkinfer_bn254', SOURCE, '-o', tmp,
-      ], { encoding: 'utf8' });
+      const r = spawnSync(cxx, [...flags, SOURCE, '-o', tmp], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`compiler failed: ${(r.stderr || String(r.error ?? '')).slice(0, 400)}`);
       fs.renameSync(tmp, out);
     }

@@ -1,8 +1,9 @@
-// Native BN254 kernels for the Groth16 prover: Pippenger multi-exponentiation
-// in G1 and G2 and the coset FFT over the scalar field. Points, field
-// elements and results use ffjavascript's memory layout (little-endian 64-bit
-// limbs, Montgomery form with R = 2^256), so results drop into snarkjs' curve
-// code unchanged. Scalars of a multi-exponentiation are in standard form.
+// Native BN254 kernels for the Groth16 prover (QAP evaluation, the coset
+// FFTs over the scalar field, Pippenger multi-exponentiation in G1 and G2,
+// the proof's final sums) and for the key setup. Points, field elements and
+// results use ffjavascript's memory layout (little-endian 64-bit limbs,
+// Montgomery form with R = 2^256), so results drop into snarkjs' curve code
+// unchanged. Scalars of a multi-exponentiation are in standard form.
 //
 // Only the prover uses this: a wrong result here makes a proof that fails
 // verification, never a false proof accepted.
@@ -11,13 +12,19 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 typedef unsigned __int128 u128;
+
+// The field and curve arithmetic is small and hot: always inlined.
+#define ZK_INLINE __attribute__((always_inline)) inline
 
 namespace {
 
@@ -89,10 +96,90 @@ inline uint64_t mac(uint64_t a, uint64_t b, uint64_t c, uint64_t& carry) {
   return (uint64_t)r;
 }
 
+#if defined(__x86_64__) && defined(__ADX__) && defined(__BMI2__)
+// One CIOS round on the rotating registers T0..T3 (t) with T4 free:
+// t += a·b[i] (mulx, the low halves on the OF chain, the high halves on the
+// CF chain), then t += m·p with m = t0·inv and the low limb dropped. The
+// result is T1..T4; T0 is free for the next round.
+#define ZK_MULADD(I, T0, T1, T2, T3, T4)             \
+  "movq " I ", %%rdx\n\t"                            \
+  "xorl %k[z], %k[z]\n\t"                            \
+  "mulxq %[a0], %[lo], %[hi]\n\t"                    \
+  "adoxq %[lo], %[" T0 "]\n\t"                       \
+  "adcxq %[hi], %[" T1 "]\n\t"                       \
+  "mulxq %[a1], %[lo], %[hi]\n\t"                    \
+  "adoxq %[lo], %[" T1 "]\n\t"                       \
+  "adcxq %[hi], %[" T2 "]\n\t"                       \
+  "mulxq %[a2], %[lo], %[hi]\n\t"                    \
+  "adoxq %[lo], %[" T2 "]\n\t"                       \
+  "adcxq %[hi], %[" T3 "]\n\t"                       \
+  "mulxq %[a3], %[lo], %[" T4 "]\n\t"                \
+  "adoxq %[lo], %[" T3 "]\n\t"                       \
+  "adcxq %[z], %[" T4 "]\n\t"                        \
+  "adoxq %[z], %[" T4 "]\n\t"
+#define ZK_REDUCE(T0, T1, T2, T3, T4)                \
+  "movq %[" T0 "], %%rdx\n\t"                        \
+  "imulq %[inv], %%rdx\n\t"                          \
+  "xorl %k[z], %k[z]\n\t"                            \
+  "mulxq %[p0], %[lo], %[hi]\n\t"                    \
+  "adoxq %[lo], %[" T0 "]\n\t"                       \
+  "adcxq %[hi], %[" T1 "]\n\t"                       \
+  "mulxq %[p1], %[lo], %[hi]\n\t"                    \
+  "adoxq %[lo], %[" T1 "]\n\t"                       \
+  "adcxq %[hi], %[" T2 "]\n\t"                       \
+  "mulxq %[p2], %[lo], %[hi]\n\t"                    \
+  "adoxq %[lo], %[" T2 "]\n\t"                       \
+  "adcxq %[hi], %[" T3 "]\n\t"                       \
+  "mulxq %[p3], %[lo], %[hi]\n\t"                    \
+  "adoxq %[lo], %[" T3 "]\n\t"                       \
+  "adcxq %[z], %[hi]\n\t"                            \
+  "adoxq %[z], %[hi]\n\t"                            \
+  "addq %[hi], %[" T4 "]\n\t"
+
+// The same product with mulx/adcx/adox: two carry chains at once, about
+// twice the speed of the compiler's code for the portable loop.
+ZK_INLINE void fmul(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+  uint64_t t0, t1, t2, t3, t4, lo, hi, z;
+  asm("movq %[b0], %%rdx\n\t"
+      "xorl %k[z], %k[z]\n\t"
+      "mulxq %[a0], %[t0], %[t1]\n\t"
+      "mulxq %[a1], %[lo], %[t2]\n\t"
+      "adcxq %[lo], %[t1]\n\t"
+      "mulxq %[a2], %[lo], %[t3]\n\t"
+      "adcxq %[lo], %[t2]\n\t"
+      "mulxq %[a3], %[lo], %[t4]\n\t"
+      "adcxq %[lo], %[t3]\n\t"
+      "adcxq %[z], %[t4]\n\t"
+      ZK_REDUCE("t0", "t1", "t2", "t3", "t4")
+      ZK_MULADD("%[b1]", "t1", "t2", "t3", "t4", "t0")
+      ZK_REDUCE("t1", "t2", "t3", "t4", "t0")
+      ZK_MULADD("%[b2]", "t2", "t3", "t4", "t0", "t1")
+      ZK_REDUCE("t2", "t3", "t4", "t0", "t1")
+      ZK_MULADD("%[b3]", "t3", "t4", "t0", "t1", "t2")
+      ZK_REDUCE("t3", "t4", "t0", "t1", "t2")
+      : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)
+      : [a0] "m"(a[0]), [a1] "m"(a[1]), [a2] "m"(a[2]), [a3] "m"(a[3]), [b0] "m"(b[0]), [b1] "m"(b[1]), [b2] "m"(b[2]), [b3] "m"(b[3]),
+        [p0] "m"(f.p[0]), [p1] "m"(f.p[1]), [p2] "m"(f.p[2]), [p3] "m"(f.p[3]), [inv] "m"(f.inv)
+      : "rdx", "cc");
+  // Result in t4, t0, t1, t2, below 2p.
+  unsigned long long s0, s1, s2, s3;
+  unsigned char bo = _subborrow_u64(0, t4, f.p[0], &s0);
+  bo = _subborrow_u64(bo, t0, f.p[1], &s1);
+  bo = _subborrow_u64(bo, t1, f.p[2], &s2);
+  bo = _subborrow_u64(bo, t2, f.p[3], &s3);
+  const uint64_t keep = (uint64_t)0 - (uint64_t)bo;
+  r[0] = (t4 & keep) | (s0 & ~keep);
+  r[1] = (t0 & keep) | (s1 & ~keep);
+  r[2] = (t1 & keep) | (s2 & ~keep);
+  r[3] = (t2 & keep) | (s3 & ~keep);
+}
+#undef ZK_MULADD
+#undef ZK_REDUCE
+#else
 // Montgomery multiplication, CIOS, kept in registers: both moduli have a top
 // limb below 2^62, so the running value fits four limbs and one carry. The
 // final subtraction is branch-free (its outcome is data-dependent noise).
-__attribute__((always_inline)) inline void fmul(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+ZK_INLINE void fmul(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
   const uint64_t p0 = f.p[0], p1 = f.p[1], p2 = f.p[2], p3 = f.p[3], inv = f.inv;
   const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4, c, c2, m;
@@ -124,38 +211,45 @@ __attribute__((always_inline)) inline void fmul(const Field& f, uint64_t* r, con
   r[3] = (t3 & keep) | (s3 & ~keep);
 }
 
-inline void fadd(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
-  uint64_t c = 0;
-  uint64_t t[4];
-  for (int i = 0; i < 4; i++) {
-    u128 s = (u128)a[i] + b[i] + c;
-    t[i] = (uint64_t)s;
-    c = (uint64_t)(s >> 64);
-  }
-  if (c || geq(t, f.p)) subP(t, f.p);
-  memcpy(r, t, 32);
+#endif
+
+// Both moduli are below 2^254, so a + b never carries out of four limbs;
+// the reductions are branch-free (their outcome is data-dependent noise).
+ZK_INLINE void fadd(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+  unsigned long long t0, t1, t2, t3, s0, s1, s2, s3;
+  unsigned char c = _addcarry_u64(0, a[0], b[0], &t0);
+  c = _addcarry_u64(c, a[1], b[1], &t1);
+  c = _addcarry_u64(c, a[2], b[2], &t2);
+  _addcarry_u64(c, a[3], b[3], &t3);
+  unsigned char bo = _subborrow_u64(0, t0, f.p[0], &s0);
+  bo = _subborrow_u64(bo, t1, f.p[1], &s1);
+  bo = _subborrow_u64(bo, t2, f.p[2], &s2);
+  bo = _subborrow_u64(bo, t3, f.p[3], &s3);
+  const uint64_t keep = (uint64_t)0 - (uint64_t)bo;
+  r[0] = (t0 & keep) | (s0 & ~keep);
+  r[1] = (t1 & keep) | (s1 & ~keep);
+  r[2] = (t2 & keep) | (s2 & ~keep);
+  r[3] = (t3 & keep) | (s3 & ~keep);
 }
 
-inline void fsub(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
-  uint64_t t[4];
-  uint64_t bo = 0;
-  for (int i = 0; i < 4; i++) {
-    u128 d = (u128)a[i] - b[i] - bo;
-    t[i] = (uint64_t)d;
-    bo = (uint64_t)(d >> 64) & 1;
-  }
-  if (bo) {
-    uint64_t c = 0;
-    for (int i = 0; i < 4; i++) {
-      u128 s = (u128)t[i] + f.p[i] + c;
-      t[i] = (uint64_t)s;
-      c = (uint64_t)(s >> 64);
-    }
-  }
-  memcpy(r, t, 32);
+ZK_INLINE void fsub(const Field& f, uint64_t* r, const uint64_t* a, const uint64_t* b) {
+  unsigned long long t0, t1, t2, t3;
+  unsigned char bo = _subborrow_u64(0, a[0], b[0], &t0);
+  bo = _subborrow_u64(bo, a[1], b[1], &t1);
+  bo = _subborrow_u64(bo, a[2], b[2], &t2);
+  bo = _subborrow_u64(bo, a[3], b[3], &t3);
+  const uint64_t m = (uint64_t)0 - (uint64_t)bo;
+  unsigned char c = _addcarry_u64(0, t0, f.p[0] & m, &t0);
+  c = _addcarry_u64(c, t1, f.p[1] & m, &t1);
+  c = _addcarry_u64(c, t2, f.p[2] & m, &t2);
+  _addcarry_u64(c, t3, f.p[3] & m, &t3);
+  r[0] = t0;
+  r[1] = t1;
+  r[2] = t2;
+  r[3] = t3;
 }
 
-inline bool fzero(const uint64_t* a) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+ZK_INLINE bool fzero(const uint64_t* a) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
 
 // Base field of G1.
 struct Fq {
@@ -168,23 +262,23 @@ struct Fq {
   }
   bool isZero() const { return fzero(v); }
   bool operator==(const Fq& o) const { return memcmp(v, o.v, 32) == 0; }
-  Fq operator+(const Fq& o) const {
+  ZK_INLINE Fq operator+(const Fq& o) const {
     Fq r;
     fadd(FQ, r.v, v, o.v);
     return r;
   }
-  Fq operator-(const Fq& o) const {
+  ZK_INLINE Fq operator-(const Fq& o) const {
     Fq r;
     fsub(FQ, r.v, v, o.v);
     return r;
   }
-  Fq operator*(const Fq& o) const {
+  ZK_INLINE Fq operator*(const Fq& o) const {
     Fq r;
     fmul(FQ, r.v, v, o.v);
     return r;
   }
-  Fq sq() const { return *this * *this; }
-  Fq dbl() const { return *this + *this; }
+  ZK_INLINE Fq sq() const { return *this * *this; }
+  ZK_INLINE Fq dbl() const { return *this + *this; }
   // Fermat: x^(p-2). Used once per batch of additions, so its cost is shared.
   Fq inv() const {
     const uint64_t e[4] = {FQ.p[0] - 2, FQ.p[1], FQ.p[2], FQ.p[3]};
@@ -313,166 +407,30 @@ Jac<F> add(const Jac<F>& p, const Jac<F>& q) {
 }
 
 inline uint32_t digit(const uint8_t* s, unsigned bit, unsigned c) {
-  // Bits [bit, bit + c) of a 256-bit little-endian scalar.
-  uint32_t out = 0;
-  for (unsigned k = 0; k < c; k++) {
-    unsigned b = bit + k;
-    if (b >= 256) break;
-    out |= (uint32_t)((s[b >> 3] >> (b & 7)) & 1) << k;
-  }
-  return out;
-}
-
-// Adds every point whose window digit is d into bucket d, buckets kept affine.
-// Affine additions need a division each; they are queued in batches whose
-// denominators are inverted together (Montgomery's trick: 3 multiplications
-// each plus one inversion per batch), so an addition costs about 6
-// multiplications instead of the 11 of a mixed Jacobian one. A point whose
-// bucket already has an addition queued goes to that bucket's Jacobian
-// overflow instead: witness scalars are mostly 0 and 1, so one bucket can
-// take most points, and waiting for batches would then be quadratic.
-template <class F>
-void accumulate(std::vector<Aff<F>>& buckets, std::vector<Jac<F>>& overflow, const std::vector<Aff<F>>& pts, const std::vector<uint32_t>& digits) {
-  const size_t K = 512;
-  std::vector<uint32_t> stamp(buckets.size(), 0);
-  uint32_t epoch = 1;
-  std::vector<uint32_t> bi(K), pi(K);
-  std::vector<F> den(K), pre(K);
-  size_t k = 0;
-  auto flush = [&]() {
-    if (!k) return;
-    F acc = F::one();
-    for (size_t j = 0; j < k; j++) {
-      pre[j] = acc;
-      acc = acc * den[j];
-    }
-    F inv = acc.inv();
-    for (size_t j = k; j-- > 0;) {
-      const F dinv = inv * pre[j];
-      inv = inv * den[j];
-      Aff<F>& B = buckets[bi[j]];
-      const Aff<F>& P = pts[pi[j]];
-      const F l = (P.y - B.y) * dinv;
-      const F x3 = l.sq() - B.x - P.x;
-      B.y = l * (B.x - x3) - B.y;
-      B.x = x3;
-    }
-    k = 0;
-    epoch++;
-  };
-  {
-    for (uint32_t i = 0; i < digits.size(); i++) {
-      const uint32_t d = digits[i];
-      const Aff<F>& P = pts[i];
-      if (!d || P.inf) continue;
-      Aff<F>& B = buckets[d];
-      if (B.inf) {
-        B = P;
-        continue;
-      }
-      if (stamp[d] == epoch) {
-        overflow[d] = addMixed(overflow[d], P);
-        continue;
-      }
-      if (B.x == P.x) {
-        // Equal points double (rare: repeated bases); opposite ones cancel.
-        if (B.y == P.y && !B.y.isZero()) {
-          const F x2 = B.x.sq();
-          const F l = (x2.dbl() + x2) * B.y.dbl().inv();
-          const F x3 = l.sq() - B.x.dbl();
-          B.y = l * (B.x - x3) - B.y;
-          B.x = x3;
-        } else {
-          B.inf = true;
-        }
-        continue;
-      }
-      stamp[d] = epoch;
-      bi[k] = d;
-      pi[k] = i;
-      den[k] = P.x - B.x;
-      if (++k == K) flush();
-    }
-    flush();
-  }
-}
-
-// Pippenger: windows of c bits, shared out among threads by window.
-template <class F>
-Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes, unsigned maxThreads = 0) {
-  const size_t pointBytes = 2 * F::BYTES;
-  unsigned lg = 0;
-  while ((size_t(1) << (lg + 1)) <= n) lg++;
-  // Window: each costs n bucket additions plus two per bucket for the running
-  // sums; c = lg(n) - 4 balances the two for full-width scalars.
-  unsigned c = lg > 7 ? std::min(16u, lg - 4) : 3;
-  unsigned bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    for (int b = (int)scalarBytes - 1; b >= 0; b--) {
-      uint8_t v = scalars[i * scalarBytes + b];
-      if (v) {
-        unsigned top = (unsigned)b * 8 + 32 - __builtin_clz((unsigned)v);
-        if (top > bits) bits = top;
-        break;
-      }
-    }
-  }
-  if (bits == 0) return Jac<F>::inf();
-  unsigned windows = (bits + c - 1) / c;
-  std::vector<Aff<F>> pts(n);
-  for (size_t i = 0; i < n; i++) {
-    const uint8_t* p = points + i * pointBytes;
-    pts[i].x.load(p);
-    pts[i].y.load(p + F::BYTES);
-    pts[i].inf = pts[i].x.isZero() && pts[i].y.isZero();
-  }
-  std::vector<Jac<F>> sums(windows, Jac<F>::inf());
-  unsigned nThreads = std::max(1u, std::min(maxThreads ? maxThreads : std::thread::hardware_concurrency(), windows));
-  auto work = [&](unsigned t) {
-    std::vector<Aff<F>> buckets(size_t(1) << c);
-    std::vector<Jac<F>> overflow(size_t(1) << c);
-    std::vector<uint32_t> digits(n);
-    for (unsigned w = t; w < windows; w += nThreads) {
-      for (auto& b : buckets) b.inf = true;
-      std::fill(overflow.begin(), overflow.end(), Jac<F>::inf());
-      for (size_t i = 0; i < n; i++) digits[i] = digit(scalars + i * scalarBytes, w * c, c);
-      accumulate(buckets, overflow, pts, digits);
-      Jac<F> run = Jac<F>::inf(), acc = Jac<F>::inf();
-      for (size_t d = buckets.size() - 1; d >= 1; d--) {
-        run = addMixed(run, buckets[d]);
-        if (!overflow[d].isInf()) run = add(run, overflow[d]);
-        acc = add(acc, run);
-      }
-      sums[w] = acc;
-    }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < nThreads; t++) threads.emplace_back(work, t);
-  work(0);
-  for (auto& th : threads) th.join();
-  Jac<F> r = Jac<F>::inf();
-  for (int w = (int)windows - 1; w >= 0; w--) {
-    for (unsigned k = 0; k < c; k++) r = dbl(r);
-    r = add(r, sums[w]);
-  }
-  return r;
+  // Bits [bit, bit + c) of a 256-bit little-endian scalar (c <= 32), from
+  // one unaligned 8-byte read (shortened at the scalar's end).
+  if (bit >= 256) return 0;
+  const unsigned byte = bit >> 3;
+  uint64_t v = 0;
+  memcpy(&v, s + byte, std::min(8u, 32 - byte));
+  return (uint32_t)((v >> (bit & 7)) & ((uint64_t(1) << c) - 1));
 }
 
 // ---- scalar field FFT ----
 struct Fr {
   uint64_t v[4];
 };
-inline Fr rmul(const Fr& a, const Fr& b) {
+ZK_INLINE Fr rmul(const Fr& a, const Fr& b) {
   Fr r;
   fmul(FR, r.v, a.v, b.v);
   return r;
 }
-inline Fr radd(const Fr& a, const Fr& b) {
+ZK_INLINE Fr radd(const Fr& a, const Fr& b) {
   Fr r;
   fadd(FR, r.v, a.v, b.v);
   return r;
 }
-inline Fr rsub(const Fr& a, const Fr& b) {
+ZK_INLINE Fr rsub(const Fr& a, const Fr& b) {
   Fr r;
   fsub(FR, r.v, a.v, b.v);
   return r;
@@ -898,6 +856,486 @@ void batchAffineParallel(const Jac<F>* in, uint8_t* out, size_t n) {
   });
 }
 
+// ---- coset transforms for the QAP quotient ----
+// Without bit reversal: the inverse transform is a decimation in frequency
+// (natural order in, bit-reversed out), the forward one a decimation in
+// time (bit-reversed in, natural out), and the coset shift between them is
+// applied at bit-reversed positions. Both recurse into halves, so every
+// level below FFT_BLOCK elements runs in cache; the top levels, while there
+// are fewer blocks than threads, are split among threads butterfly by
+// butterfly.
+const size_t FFT_BLOCK = size_t(1) << 12;
+
+// root^i for i < n/2, root of order n.
+std::vector<Fr> twiddles(const Fr& root, size_t n) {
+  std::vector<Fr> t(std::max<size_t>(1, n / 2));
+  parallelFor(t.size(), [&](size_t lo, size_t hi) {
+    Fr x, base = root;
+    memcpy(x.v, FR.one, 32);
+    for (size_t e = lo; e; e >>= 1) {
+      if (e & 1) x = rmul(x, base);
+      base = rmul(base, base);
+    }
+    for (size_t i = lo; i < hi; i++) {
+      t[i] = x;
+      x = rmul(x, root);
+    }
+  }, 4096);
+  return t;
+}
+
+// One level on block size m: butterflies i in [lo, hi) of every block, the
+// twiddle of index i being tw[i·stride].
+ZK_INLINE void difLevel(Fr* x, size_t m, const Fr* tw, size_t stride, size_t lo, size_t hi) {
+  const size_t h = m / 2;
+  for (size_t i = lo; i < hi; i++) {
+    const Fr u = x[i], v = x[i + h];
+    x[i] = radd(u, v);
+    x[i + h] = i ? rmul(rsub(u, v), tw[i * stride]) : rsub(u, v);
+  }
+}
+ZK_INLINE void ditLevel(Fr* x, size_t m, const Fr* tw, size_t stride, size_t lo, size_t hi) {
+  const size_t h = m / 2;
+  for (size_t i = lo; i < hi; i++) {
+    const Fr u = x[i], v = i ? rmul(x[i + h], tw[i * stride]) : x[i + h];
+    x[i] = radd(u, v);
+    x[i + h] = rsub(u, v);
+  }
+}
+
+// tw: twiddles of the full size n (so a block of size m uses stride n/m).
+void difBlock(Fr* x, size_t m, const Fr* tw, size_t n) {
+  if (m <= FFT_BLOCK) {
+    for (size_t len = m; len >= 2; len >>= 1) {
+      for (size_t b = 0; b < m; b += len) difLevel(x + b, len, tw, n / len, 0, len / 2);
+    }
+    return;
+  }
+  difLevel(x, m, tw, n / m, 0, m / 2);
+  difBlock(x, m / 2, tw, n);
+  difBlock(x + m / 2, m / 2, tw, n);
+}
+void ditBlock(Fr* x, size_t m, const Fr* tw, size_t n) {
+  if (m <= FFT_BLOCK) {
+    for (size_t len = 2; len <= m; len <<= 1) {
+      for (size_t b = 0; b < m; b += len) ditLevel(x + b, len, tw, n / len, 0, len / 2);
+    }
+    return;
+  }
+  ditBlock(x, m / 2, tw, n);
+  ditBlock(x + m / 2, m / 2, tw, n);
+  ditLevel(x, m, tw, n / m, 0, m / 2);
+}
+
+// Top levels while there are fewer blocks than threads: each butterfly
+// range of the level split among threads.
+size_t splitLevels(size_t n) {
+  size_t m = n;
+  while (m > FFT_BLOCK && n / m < threadCount()) m /= 2;
+  return m;
+}
+void levelParallel(Fr* x, size_t n, size_t m, const Fr* tw, bool dif) {
+  const size_t h = m / 2, blocks = n / m;
+  parallelFor(blocks * h, [&](size_t lo, size_t hi) {
+    for (size_t b = lo / h; b * h < hi; b++) {
+      const size_t from = std::max(lo, b * h) - b * h, to = std::min(hi, (b + 1) * h) - b * h;
+      if (dif) difLevel(x + b * m, m, tw, n / m, from, to);
+      else ditLevel(x + b * m, m, tw, n / m, from, to);
+    }
+  }, 4096);
+}
+void difParallel(Fr* x, size_t n, const Fr* tw) {
+  const size_t base = splitLevels(n);
+  for (size_t m = n; m > base; m /= 2) levelParallel(x, n, m, tw, true);
+  parallelFor(n / base, [&](size_t lo, size_t hi) {
+    for (size_t b = lo; b < hi; b++) difBlock(x + b * base, base, tw, n);
+  }, 1);
+}
+void ditParallel(Fr* x, size_t n, const Fr* tw) {
+  const size_t base = splitLevels(n);
+  parallelFor(n / base, [&](size_t lo, size_t hi) {
+    for (size_t b = lo; b < hi; b++) ditBlock(x + b * base, base, tw, n);
+  }, 1);
+  for (size_t m = base * 2; m <= n; m *= 2) levelParallel(x, n, m, tw, false);
+}
+
+inline size_t bitReverse(size_t i, unsigned bits) {
+  size_t r = 0;
+  for (unsigned b = 0; b < bits; b++, i >>= 1) r = (r << 1) | (i & 1);
+  return r;
+}
+
+// Evaluations at shift·w^i of the polynomials through each of `count`
+// vectors of n values on the roots w^i: inverse transform, coefficient j
+// times nInv·shift^j, forward transform. In place.
+void cosetMany(Fr* const* vs, unsigned count, size_t n, const Fr& w, const Fr& wInv, const Fr& nInv, const Fr& shift) {
+  unsigned lg = 0;
+  while ((size_t(1) << lg) < n) lg++;
+  const std::vector<Fr> tw = twiddles(w, n), twInv = twiddles(wInv, n);
+  // nInv·shift^rev(j) at bit-reversed position j.
+  std::vector<Fr> scale(n);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    Fr x = nInv, base = shift;
+    for (size_t e = lo; e; e >>= 1) {
+      if (e & 1) x = rmul(x, base);
+      base = rmul(base, base);
+    }
+    for (size_t i = lo; i < hi; i++) {
+      scale[bitReverse(i, lg)] = x;
+      x = rmul(x, shift);
+    }
+  }, 4096);
+  for (unsigned v = 0; v < count; v++) {
+    Fr* x = vs[v];
+    difParallel(x, n, twInv.data());
+    parallelFor(n, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; i++) x[i] = rmul(x[i], scale[i]);
+    }, 4096);
+    ditParallel(x, n, tw.data());
+  }
+}
+
+// ---- multi-exponentiation ----
+// Σ k_i·P_i by Pippenger's buckets, with the scalars first sorted by size:
+// a proving key's witness scalars are mostly 0 and 1 with a few small and a
+// few full-width values (negative ones are r - small, so each scalar above
+// r/2 is replaced by r - k on the negated point). Zeros are skipped, ones
+// summed directly, and each width class gets its own windows, so one
+// full-width scalar does not cost every point 254 bits of windows.
+
+// The c-bit window digits of k, signed so that buckets cover 1 .. 2^(c-1)
+// (half as many as unsigned digits): a digit above 2^(c-1) becomes d - 2^c
+// with a carry into the next window. out[w·stride] for w < windows.
+inline void signedDigits(const uint64_t* k, unsigned c, unsigned windows, int16_t* out, size_t stride) {
+  const uint64_t mask = (uint64_t(1) << c) - 1;
+  const int64_t half = int64_t(1) << (c - 1);
+  int64_t carry = 0;
+  for (unsigned w = 0; w < windows; w++) {
+    const unsigned bit = w * c, limb = bit >> 6, sh = bit & 63;
+    uint64_t v = limb < 4 ? k[limb] >> sh : 0;
+    if (sh + c > 64 && limb + 1 < 4) v |= k[limb + 1] << (64 - sh);
+    int64_t d = (int64_t)(v & mask) + carry;
+    carry = d > half;
+    d -= carry << c;
+    out[(size_t)w * stride] = (int16_t)d;
+  }
+}
+
+// Window width for m points of `bits`-bit scalars: each window costs m
+// batched affine additions (about 6 multiplications) and, for the running
+// sums over its 2^(c-1) buckets, two Jacobian additions (about 27) per bucket.
+inline unsigned windowBits(size_t m, unsigned bits) {
+  unsigned best = 2;
+  double bestCost = 1e300;
+  for (unsigned c = 2; c <= 15; c++) {
+    const unsigned w = (bits + 1 + c - 1) / c;
+    const double cost = (double)w * (6.0 * (double)m + 27.0 * (double)(size_t(1) << (c - 1)));
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = c;
+    }
+  }
+  return best;
+}
+
+template <class F>
+ZK_INLINE Aff<F> pointAt(const uint8_t* points, uint32_t i) {
+  Aff<F> a;
+  a.x.load(points + (size_t)i * 2 * F::BYTES);
+  a.y.load(points + (size_t)i * 2 * F::BYTES + F::BYTES);
+  a.inf = false;
+  return a;
+}
+
+// Adds ±P_idx[j] into bucket |d_j| - 1 for the digits d of one window.
+// Buckets are kept affine: affine additions need a division each, so they
+// are queued in batches whose denominators are inverted together
+// (Montgomery's trick: 3 multiplications each plus one inversion per batch),
+// about 6 multiplications an addition instead of a mixed Jacobian one's 11.
+// A point whose bucket already has an addition queued waits for the next
+// batch; if it collides there too (or too many wait), it goes to that
+// bucket's Jacobian overflow, so a bucket taking many points never waits for
+// batch after batch.
+template <class F>
+struct BucketWindow {
+  static const size_t K = 1024;
+  std::vector<Aff<F>> buckets;
+  std::vector<Jac<F>> overflow;
+  std::vector<uint32_t> stamp;
+  uint32_t epoch = 1;
+  uint32_t bi[K];
+  Aff<F> pt[K];
+  F den[K], pre[K];
+  size_t k = 0;
+  struct Waiting {
+    uint32_t b;
+    Aff<F> P;
+  };
+  std::vector<Waiting> waiting, retry;
+  bool draining = false;
+
+  explicit BucketWindow(size_t count) : buckets(count), overflow(count), stamp(count, 0) {}
+
+  // Four interleaved prefix products: their multiplications are independent,
+  // so the chains run at throughput rather than at one multiplication's
+  // latency each.
+  void flush() {
+    if (!k) return;
+    const size_t L = 4;
+    F acc[L] = {F::one(), F::one(), F::one(), F::one()};
+    for (size_t j = 0; j < k; j++) {
+      pre[j] = acc[j % L];
+      acc[j % L] = acc[j % L] * den[j];
+    }
+    // The lanes' inverses from one inversion.
+    const F a01 = acc[0] * acc[1], a23 = acc[2] * acc[3];
+    const F all = (a01 * a23).inv();
+    const F i01 = all * a23, i23 = all * a01;
+    F inv[L] = {i01 * acc[1], i01 * acc[0], i23 * acc[3], i23 * acc[2]};
+    for (size_t j = k; j-- > 0;) {
+      F& lane = inv[j % L];
+      const F dinv = lane * pre[j];
+      lane = lane * den[j];
+      Aff<F>& B = buckets[bi[j]];
+      const Aff<F>& P = pt[j];
+      const F l = (P.y - B.y) * dinv;
+      const F x3 = l.sq() - B.x - P.x;
+      B.y = l * (B.x - x3) - B.y;
+      B.x = x3;
+    }
+    k = 0;
+    epoch++;
+  }
+
+  void put(uint32_t b, const Aff<F>& P, bool retried = false) {
+    Aff<F>& B = buckets[b];
+    if (B.inf) {
+      B = P;
+      return;
+    }
+    if (stamp[b] == epoch) {
+      if (retried || waiting.size() >= K) overflow[b] = addMixed(overflow[b], P);
+      else waiting.push_back(Waiting{b, P});
+      return;
+    }
+    if (B.x == P.x) {
+      // Equal points double (rare: repeated bases); opposite ones cancel.
+      if (B.y == P.y && !B.y.isZero()) {
+        overflow[b] = add(overflow[b], dbl(toJac(B)));
+      }
+      B.inf = true;
+      return;
+    }
+    stamp[b] = epoch;
+    bi[k] = b;
+    pt[k] = P;
+    den[k] = P.x - B.x;
+    if (++k == K) flushAndRetry();
+  }
+
+  // A batch, then the points that waited for it into the next one.
+  void flushAndRetry() {
+    flush();
+    if (draining) return;
+    draining = true;
+    retry.swap(waiting);
+    for (const Waiting& w : retry) put(w.b, w.P, true);
+    retry.clear();
+    draining = false;
+  }
+
+  // Σ d·bucket[d - 1] by running sums, after the window's points.
+  Jac<F> total() {
+    flushAndRetry();
+    flush();
+    Jac<F> run = Jac<F>::inf(), acc = Jac<F>::inf();
+    for (size_t d = buckets.size(); d-- > 0;) {
+      run = addMixed(run, buckets[d]);
+      if (!overflow[d].isInf()) run = add(run, overflow[d]);
+      acc = add(acc, run);
+    }
+    return acc;
+  }
+
+  void reset() {
+    for (auto& b : buckets) b.inf = true;
+    std::fill(overflow.begin(), overflow.end(), Jac<F>::inf());
+  }
+};
+
+// k mod r, and whether r - k (on the negated point) is the smaller.
+inline bool scalarMagnitude(const uint8_t* s, uint64_t* k) {
+  memcpy(k, s, 32);
+  while (geq(k, FR.p)) subP(k, FR.p);
+  if (geq(frHalf(), k)) return false;
+  uint64_t t[4];
+  memcpy(t, FR.p, 32);
+  subP(t, k);
+  memcpy(k, t, 32);
+  return true;
+}
+
+// Σ k_j·P_idx[j] for m scalars whose magnitudes (scalarMagnitude) are below
+// 2^bits. Threads take (window, slice of points) tasks.
+template <class F>
+Jac<F> pippenger(const uint8_t* points, const uint8_t* scalars, const std::vector<uint32_t>& idx, unsigned bits, unsigned threads) {
+  const size_t m = idx.size();
+  const unsigned c = windowBits(m, bits);
+  const unsigned windows = (bits + 1 + c - 1) / c;
+  std::vector<int16_t> digits((size_t)windows * m);
+  parallelFor(m, [&](size_t lo, size_t hi) {
+    uint64_t k[4];
+    for (size_t j = lo; j < hi; j++) {
+      scalarMagnitude(scalars + (size_t)(idx[j] & 0x7fffffffu) * 32, k);
+      signedDigits(k, c, windows, digits.data() + j, m);
+    }
+  }, threads > 1 ? 4096 : m + 1);
+  // Enough tasks for every thread; point slices only when windows are few.
+  const unsigned slices = std::max(1u, (threads + windows - 1) / windows);
+  const unsigned tasks = windows * slices;
+  std::vector<Jac<F>> part(tasks, Jac<F>::inf());
+  std::atomic<unsigned> next{0};
+  auto work = [&]() {
+    BucketWindow<F> bw(size_t(1) << (c - 1));
+    for (unsigned t; (t = next.fetch_add(1)) < tasks;) {
+      const unsigned w = t / slices, s = t % slices;
+      const size_t lo = m * s / slices, hi = m * (s + 1) / slices;
+      const int16_t* dw = digits.data() + (size_t)w * m;
+      bw.reset();
+      for (size_t j = lo; j < hi; j++) {
+        const int d = dw[j];
+        if (!d) continue;
+        Aff<F> P = pointAt<F>(points, idx[j] & 0x7fffffffu);
+        if ((d < 0) != (idx[j] >> 31)) P.y = F::zero() - P.y;
+        bw.put((uint32_t)(d < 0 ? -d : d) - 1, P);
+      }
+      part[t] = bw.total();
+    }
+  };
+  const unsigned nt = std::max(1u, std::min(threads, tasks));
+  std::vector<std::thread> th;
+  for (unsigned t = 1; t < nt; t++) th.emplace_back(work);
+  work();
+  for (auto& x : th) x.join();
+  Jac<F> r = Jac<F>::inf();
+  for (unsigned w = windows; w-- > 0;) {
+    for (unsigned b = 0; b < c; b++) r = dbl(r);
+    for (unsigned s = 0; s < slices; s++) r = add(r, part[w * slices + s]);
+  }
+  return r;
+}
+
+// Σ ±P_idx[j], by threads over slices, each summing its slice as a tree of
+// affine additions: each level's pairs share one inversion (Montgomery's
+// trick), about 6 multiplications an addition instead of a mixed Jacobian
+// one's 11. Pairs of equal or opposite points go to a Jacobian sum.
+template <class F>
+Jac<F> sumPoints(const uint8_t* points, const std::vector<uint32_t>& idx, unsigned threads) {
+  const unsigned nt = idx.size() >= 4096 ? std::max(1u, threads) : 1;
+  std::vector<Jac<F>> part(nt, Jac<F>::inf());
+  auto work = [&](unsigned t) {
+    const size_t lo = idx.size() * t / nt, hi = idx.size() * (t + 1) / nt;
+    std::vector<Aff<F>> level(hi - lo);
+    for (size_t j = lo; j < hi; j++) {
+      Aff<F>& P = level[j - lo];
+      P = pointAt<F>(points, idx[j] & 0x7fffffffu);
+      if (idx[j] >> 31) P.y = F::zero() - P.y;
+    }
+    Jac<F> extra = Jac<F>::inf();
+    std::vector<F> den, pre;
+    std::vector<Aff<F>> next;
+    while (level.size() > 1) {
+      const size_t half = level.size() / 2;
+      den.resize(half);
+      pre.resize(half);
+      F acc = F::one();
+      for (size_t i = 0; i < half; i++) {
+        const Aff<F>& a = level[2 * i];
+        const Aff<F>& b = level[2 * i + 1];
+        den[i] = a.x == b.x ? F::one() : b.x - a.x;
+        pre[i] = acc;
+        acc = acc * den[i];
+      }
+      F inv = acc.inv();
+      next.resize(half);
+      for (size_t i = half; i-- > 0;) {
+        const F dinv = inv * pre[i];
+        inv = inv * den[i];
+        const Aff<F>& a = level[2 * i];
+        const Aff<F>& b = level[2 * i + 1];
+        Aff<F>& o = next[i];
+        if (a.x == b.x) {
+          if (a.y == b.y) extra = add(extra, dbl(toJac(a)));
+          o.inf = true;
+          continue;
+        }
+        const F l = (b.y - a.y) * dinv;
+        o.x = l.sq() - a.x - b.x;
+        o.y = l * (a.x - o.x) - a.y;
+        o.inf = false;
+      }
+      // Sums at infinity (cancelled pairs) drop out of the next level.
+      size_t m = 0;
+      for (size_t i = 0; i < half; i++) {
+        if (!next[i].inf) next[m++] = next[i];
+      }
+      if (level.size() & 1) next.insert(next.begin() + m++, level.back());
+      next.resize(m);
+      level.swap(next);
+    }
+    part[t] = level.empty() ? extra : addMixed(extra, level[0]);
+  };
+  std::vector<std::thread> th;
+  for (unsigned t = 1; t < nt; t++) th.emplace_back(work, t);
+  work(0);
+  for (auto& x : th) x.join();
+  Jac<F> r = Jac<F>::inf();
+  for (auto& p : part) r = add(r, p);
+  return r;
+}
+
+// scalarBytes must be 32 (scalars below 2^256; reduced mod r).
+template <class F>
+Jac<F> msm(const uint8_t* points, const uint8_t* scalars, size_t n, size_t scalarBytes, unsigned maxThreads = 0) {
+  (void)scalarBytes;
+  const unsigned threads = maxThreads ? maxThreads : threadCount();
+  // Width classes: 1, then up to 16, 32, 64, 128 and 256 bits. The top bit
+  // of an index is its point's sign.
+  const unsigned CLASSES = 6;
+  static const unsigned top[CLASSES] = {1, 16, 32, 64, 128, 256};
+  std::vector<uint32_t> idx[CLASSES];
+  unsigned maxBits[CLASSES] = {0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* sp = scalars + i * 32;
+    uint64_t k[4];
+    memcpy(k, sp, 32);
+    if (fzero(k)) continue;
+    const uint8_t* p = points + i * 2 * F::BYTES;
+    bool inf = true;
+    for (size_t b = 0; b < 2 * F::BYTES && inf; b += 8) {
+      uint64_t v;
+      memcpy(&v, p + b, 8);
+      inf = v == 0;
+    }
+    if (inf) continue;
+    const bool negative = scalarMagnitude(sp, k);
+    unsigned bits = 0;
+    for (int l = 3; l >= 0 && !bits; l--) {
+      if (k[l]) bits = (unsigned)l * 64 + 64 - __builtin_clzll(k[l]);
+    }
+    if (!bits) continue;
+    unsigned cl = bits == 1 ? 0 : 1;
+    while (bits > top[cl]) cl++;
+    idx[cl].push_back((uint32_t)i | (negative ? 0x80000000u : 0));
+    maxBits[cl] = std::max(maxBits[cl], bits);
+  }
+  Jac<F> r = idx[0].empty() ? Jac<F>::inf() : sumPoints<F>(points, idx[0], threads);
+  for (unsigned cl = 1; cl < CLASSES; cl++) {
+    if (!idx[cl].empty()) r = add(r, pippenger<F>(points, scalars, idx[cl], maxBits[cl], threads));
+  }
+  return r;
+}
+
 // Montgomery to standard form, big-endian: the uncompressed form snarkjs
 // hashes (an Fq2 element as c1 then c0).
 void fqToBE(const Fq& a, uint8_t* o) {
@@ -1050,36 +1488,249 @@ napi_value cosetCall(napi_env env, napi_callback_info info) {
   memcpy(wInv.v, b[2], 32);
   memcpy(nInv.v, b[3], 32);
   memcpy(shift.v, b[4], 32);
-  ntt(a, n, wInv);
-  Fr k = nInv;
-  for (size_t i = 0; i < n; i++) {
-    a[i] = rmul(a[i], k);
-    k = rmul(k, shift);
-  }
-  ntt(a, n, w);
+  cosetMany(&a, 1, n, w, wInv, nInv, shift);
   return res;
 }
 
-// qap(coefficients, witness, n): A·w, B·w and their pointwise product over
-// the constraint domain, as one buffer A | B | C (Montgomery). The
-// coefficients are the proving key's section 4: a count, then entries of
-// (matrix u32, constraint u32, signal u32, coefficient 32 bytes). Stored
-// coefficients carry an extra factor R, so a Montgomery product with a
-// standard-form witness value lands in Montgomery form. One thread per
-// matrix: each scans every entry and keeps its own.
-napi_value qapCall(napi_env env, napi_callback_info info) {
+// x^e in Fr (Montgomery), e of 4 limbs.
+Fr frPow(const Fr& x, const uint64_t* e) {
+  Fr r;
+  memcpy(r.v, FR.one, 32);
+  for (int i = 255; i >= 0; i--) {
+    r = rmul(r, r);
+    if ((e[i >> 6] >> (i & 63)) & 1) r = rmul(r, x);
+  }
+  return r;
+}
+
+// Small integer to Montgomery form.
+Fr frOf(uint64_t v) {
+  const Fr x{{v, 0, 0, 0}};
+  Fr r;
+  fmul(FR, r.v, x.v, frConsts().r2);
+  return r;
+}
+
+// The transform constants of a 2^power domain, as ffjavascript's Fr has
+// them: w a primitive 2^power-th root of unity (powers of 5^((r-1)/2^28)),
+// and the coset shift, a primitive 2^(power+1)-th root (25 at power 28).
+struct Domain {
+  Fr w, wInv, nInv, shift;
+  explicit Domain(unsigned power) {
+    const uint64_t t[4] = {(FR.p[0] >> 28) | (FR.p[1] << 36), (FR.p[1] >> 28) | (FR.p[2] << 36), (FR.p[2] >> 28) | (FR.p[3] << 36), FR.p[3] >> 28};
+    const uint64_t pm2[4] = {FR.p[0] - 2, FR.p[1], FR.p[2], FR.p[3]};
+    Fr root = frPow(frOf(5), t);  // order 2^28
+    Fr up = root;
+    for (unsigned k = 28; k > power; k--) {
+      up = root;
+      root = rmul(root, root);
+    }
+    w = root;
+    wInv = frPow(w, pm2);
+    nInv = frPow(frOf(uint64_t(1) << power), pm2);
+    shift = power == 28 ? frOf(25) : up;
+  }
+};
+
+// quotient(abc): the H multi-exponentiation's scalars from qap's A | B | C
+// buffer (n each, Montgomery): (a·b - c) on the coset shift·w^i, in
+// standard form, written over the first n elements of abc (returned as a
+// view of them; the rest is scratch).
+napi_value quotientCall(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* b;
+  size_t l;
+  if (argc < 1 || !bytesArg(env, argv[0], &b, &l)) return nullptr;
+  const size_t n = l / 96;
+  unsigned power = 0;
+  while ((size_t(1) << power) < n) power++;
+  if (n == 0 || (n & (n - 1)) || l != n * 96 || power > 28) {
+    napi_throw_range_error(env, nullptr, "quotient: expected 3·2^k field elements, k <= 28");
+    return nullptr;
+  }
+  const Domain d(power);
+  Fr* a = (Fr*)b;
+  Fr* vs[3] = {a, a + n, a + 2 * n};
+  cosetMany(vs, 3, n, d.w, d.wInv, d.nInv, d.shift);
+  const Fr one{{1, 0, 0, 0}};
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) a[i] = rmul(rsub(rmul(vs[0][i], vs[1][i]), vs[2][i]), one);
+  }, 4096);
+  napi_value ab, out;
+  size_t offset;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset);
+  napi_create_typedarray(env, napi_uint8_array, n * 32, ab, offset, &out);
+  return out;
+}
+
+// Affine standard-form coordinates, little-endian; zero bytes for infinity.
+template <class F>
+void storeStandard(const Jac<F>& p, uint8_t* o) {
+  uint8_t aff[2 * F::BYTES];
+  batchAffine(&p, aff, 1);
+  const uint64_t one[4] = {1, 0, 0, 0};
+  for (size_t at = 0; at < 2 * F::BYTES; at += 32) {
+    uint64_t v[4], s[4];
+    memcpy(v, aff + at, 32);
+    fmul(FQ, s, v, one);
+    memcpy(o + at, s, 32);
+  }
+}
+
+template <class F>
+Jac<F> scaled(const Jac<F>& p, const uint64_t* k) {
+  uint8_t aff[2 * F::BYTES];
+  batchAffine(&p, aff, 1);
+  return mulFullEndo(loadAff<F>(aff), k);
+}
+
+// assemble(a, b1, b2, c, h, alpha1, beta1, beta2, delta1, delta2, r, s):
+// the proof from the multi-exponentiations (Jacobian Montgomery) and the
+// key's points (affine Montgomery), with the blinding scalars r and s
+// (32 bytes, standard, below the group order), as snarkjs randomizes it:
+//   A = a + α + r·δ, B = b2 + β + s·δ, C = c + h + s·A + r·(b1 + β + s·δ) - r·s·δ.
+// Returns A | B | C affine, standard form (64 + 128 + 64 bytes).
+napi_value assembleCall(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  static const size_t want[12] = {96, 96, 192, 96, 96, 64, 64, 128, 64, 128, 32, 32};
+  uint8_t* b[12];
+  for (int i = 0; i < 12; i++) {
+    size_t l;
+    if (i >= (int)argc || !bytesArg(env, argv[i], &b[i], &l)) return nullptr;
+    if (l != want[i]) {
+      napi_throw_range_error(env, nullptr, "assemble: an argument has the wrong size");
+      return nullptr;
+    }
+  }
+  uint64_t r[4], s[4], rs[4], nrs[4];
+  memcpy(r, b[10], 32);
+  memcpy(s, b[11], 32);
+  if (geq(r, FR.p) || geq(s, FR.p)) {
+    napi_throw_range_error(env, nullptr, "assemble: r and s must be below the group order");
+    return nullptr;
+  }
+  // r·s in standard form: (r·s/R)·R²/R.
+  fmul(FR, rs, r, s);
+  fmul(FR, rs, rs, frConsts().r2);
+  memcpy(nrs, FR.p, 32);
+  if (!fzero(rs)) subP(nrs, rs);
+  else memset(nrs, 0, 32);
+  const Aff<Fq> alpha1 = loadAff<Fq>(b[5]), beta1 = loadAff<Fq>(b[6]), delta1 = loadAff<Fq>(b[8]);
+  const Aff<Fq2> beta2 = loadAff<Fq2>(b[7]), delta2 = loadAff<Fq2>(b[9]);
+  const Jac<Fq> A = add(addMixed(loadJac<Fq>(b[0]), alpha1), mulFullEndo(delta1, r));
+  const Jac<Fq2> B = add(addMixed(loadJac<Fq2>(b[2]), beta2), mulFullEndo(delta2, s));
+  const Jac<Fq> B1 = add(addMixed(loadJac<Fq>(b[1]), beta1), mulFullEndo(delta1, s));
+  Jac<Fq> C = add(loadJac<Fq>(b[3]), loadJac<Fq>(b[4]));
+  C = add(C, scaled(A, s));
+  C = add(C, scaled(B1, r));
+  C = add(C, mulFullEndo(delta1, nrs));
+  uint8_t* out;
+  napi_value res = newBytes(env, 256, &out);
+  storeStandard(A, out);
+  storeStandard(B, out + 64);
+  storeStandard(C, out + 192);
+  return res;
+}
+
+// A proving key's coefficient entries in compact form: (constraint u32,
+// signal | matrix << 31 u32, index u32) with the index into a table of the
+// distinct coefficients. Keys repeat few values (LeNet's 1.2 million
+// entries hold 4 thousand), so 44-byte entries become 12.
+struct Key256 {
+  uint64_t v[4];
+  bool operator==(const Key256& o) const { return memcmp(v, o.v, 32) == 0; }
+};
+struct Key256Hash {
+  size_t operator()(const Key256& k) const { return (size_t)(k.v[0] ^ (k.v[1] * 0x9e3779b97f4a7c15ULL) ^ (k.v[2] >> 7) ^ (k.v[3] << 13)); }
+};
+
+// compactCoefficients(entries, table[, out]) -> [compact entries, table]:
+// whole 44-byte entries of a coefficient section (without its count) in
+// compact form (into `out` if given), against the table of distinct
+// coefficients so far (extended with the chunk's new ones), so a section
+// converts chunk by chunk.
+napi_value compactCoefficientsCall(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  uint8_t *co, *w;
-  size_t lc, lw;
+  uint8_t *e, *t, *out;
+  size_t le, lt, lo = 0;
+  if (argc < 2 || !bytesArg(env, argv[0], &e, &le) || !bytesArg(env, argv[1], &t, &lt)) return nullptr;
+  napi_valuetype ot = napi_undefined;
+  if (argc >= 3) napi_typeof(env, argv[2], &ot);
+  if (ot != napi_undefined && !bytesArg(env, argv[2], &out, &lo)) return nullptr;
+  const size_t n = le / 44;
+  if (le % 44 || lt % 32 || (ot != napi_undefined && lo != n * 12)) {
+    napi_throw_range_error(env, nullptr, "compactCoefficients: expected whole 44-byte entries, 32-byte table values and 12 output bytes an entry");
+    return nullptr;
+  }
+  std::unordered_map<Key256, uint32_t, Key256Hash> index;
+  std::vector<Key256> table(lt / 32);
+  memcpy(table.data(), t, lt);
+  for (size_t i = 0; i < table.size(); i++) index.emplace(table[i], (uint32_t)i);
+  napi_value entries = ot != napi_undefined ? argv[2] : newBytes(env, n * 12, &out);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* x = e + i * 44;
+    uint32_t m, c, sig;
+    memcpy(&m, x, 4);
+    memcpy(&c, x + 4, 4);
+    memcpy(&sig, x + 8, 4);
+    if (m > 1 || sig >> 31) {
+      napi_throw_range_error(env, nullptr, "compactCoefficients: an entry's matrix is not A or B, or its signal is out of range");
+      return nullptr;
+    }
+    Key256 k;
+    memcpy(k.v, x + 12, 32);
+    auto it = index.emplace(k, (uint32_t)table.size());
+    if (it.second) table.push_back(k);
+    const uint32_t packed[3] = {c, sig | (m << 31), it.first->second};
+    memcpy(out + i * 12, packed, 12);
+  }
+  uint8_t* to;
+  napi_value tab = newBytes(env, table.size() * 32, &to);
+  memcpy(to, table.data(), table.size() * 32);
+  napi_value res;
+  napi_create_array_with_length(env, 2, &res);
+  napi_set_element(env, res, 0, entries);
+  napi_set_element(env, res, 1, tab);
+  return res;
+}
+
+// qap(coefficients, witness, n[, table]): A·w, B·w and their pointwise
+// product over the constraint domain, as one buffer A | B | C (Montgomery).
+// The coefficients are the proving key's section 4 (a count, then entries
+// of matrix u32, constraint u32, signal u32, coefficient 32 bytes), or with
+// `table` its compact form (compactCoefficients). Stored coefficients carry
+// an extra factor R, so a Montgomery product with a standard-form witness
+// value lands in Montgomery form; for a witness value 1 that product is the
+// table's own, computed once. One thread per matrix: each scans every entry
+// and keeps its own.
+napi_value qapCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t *co, *w, *tb = nullptr;
+  size_t lc, lw, lt = 0;
   uint32_t n = 0;
   if (argc < 3 || !bytesArg(env, argv[0], &co, &lc) || !bytesArg(env, argv[1], &w, &lw)) return nullptr;
   napi_get_value_uint32(env, argv[2], &n);
+  napi_valuetype tt = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &tt);
+  const bool compact = tt != napi_undefined;
+  if (compact && !bytesArg(env, argv[3], &tb, &lt)) return nullptr;
   uint32_t count = 0;
-  if (lc >= 4) memcpy(&count, co, 4);
-  const size_t entry = 12 + 32;
-  if (lc < 4 + (size_t)count * entry || n == 0) {
+  const size_t entry = compact ? 12 : 12 + 32;
+  if (compact) count = (uint32_t)(lc / 12);
+  else if (lc >= 4) memcpy(&count, co, 4);
+  const uint8_t* first = compact ? co : co + 4;
+  if ((compact ? lc % 12 != 0 || lt % 32 != 0 : lc < 4 + (size_t)count * entry) || n == 0) {
     napi_throw_range_error(env, nullptr, "qap: coefficient section shorter than its count");
     return nullptr;
   }
@@ -1087,35 +1738,58 @@ napi_value qapCall(napi_env env, napi_callback_info info) {
   napi_value res = newBytes(env, (size_t)3 * n * 32, &out);
   memset(out, 0, (size_t)3 * n * 32);
   Fr* acc[2] = {(Fr*)out, (Fr*)(out + (size_t)n * 32)};
-  const size_t nw = lw / 32;
-  bool bad = false;
+  const size_t nw = lw / 32, nt = lt / 32;
+  const Fr* table = (const Fr*)tb;
+  std::vector<Fr> times1(nt);
+  const Fr one{{1, 0, 0, 0}};
+  for (size_t i = 0; i < nt; i++) times1[i] = rmul(table[i], one);
+  // One flag per thread: neither writes the other's.
+  bool bad[2] = {false, false};
   auto scan = [&](uint32_t m) {
     for (uint32_t i = 0; i < count; i++) {
-      const uint8_t* e = co + 4 + (size_t)i * entry;
-      uint32_t mat, c, sig;
-      memcpy(&mat, e, 4);
-      if (mat != m) continue;
-      memcpy(&c, e + 4, 4);
-      memcpy(&sig, e + 8, 4);
-      if (c >= n || sig >= nw) {
-        bad = true;
+      const uint8_t* e = first + (size_t)i * entry;
+      uint32_t c, sig, k = 0;
+      if (compact) {
+        memcpy(&c, e, 4);
+        memcpy(&sig, e + 4, 4);
+        if (sig >> 31 != m) continue;
+        sig &= 0x7fffffffu;
+        memcpy(&k, e + 8, 4);
+      } else {
+        uint32_t mat;
+        memcpy(&mat, e, 4);
+        if (mat != m) continue;
+        memcpy(&c, e + 4, 4);
+        memcpy(&sig, e + 8, 4);
+      }
+      if (c >= n || sig >= nw || (compact && k >= nt)) {
+        bad[m] = true;
         return;
       }
-      Fr k, x;
-      memcpy(k.v, e + 12, 32);
+      Fr x;
       memcpy(x.v, w + (size_t)sig * 32, 32);
-      acc[m][c] = radd(acc[m][c], rmul(k, x));
+      if (fzero(x.v)) continue;  // most witness values are 0
+      if (compact) {
+        const bool isOne = x.v[0] == 1 && (x.v[1] | x.v[2] | x.v[3]) == 0;
+        acc[m][c] = radd(acc[m][c], isOne ? times1[k] : rmul(table[k], x));
+      } else {
+        Fr kv;
+        memcpy(kv.v, e + 12, 32);
+        acc[m][c] = radd(acc[m][c], rmul(kv, x));
+      }
     }
   };
-  std::thread tb(scan, 1);
+  std::thread tb1(scan, 1);
   scan(0);
-  tb.join();
-  if (bad) {
-    napi_throw_range_error(env, nullptr, "qap: a coefficient names a constraint or signal out of range");
+  tb1.join();
+  if (bad[0] || bad[1]) {
+    napi_throw_range_error(env, nullptr, "qap: a coefficient names a constraint, signal or table value out of range");
     return nullptr;
   }
   Fr* cc = (Fr*)(out + (size_t)2 * n * 32);
-  for (uint32_t i = 0; i < n; i++) cc[i] = rmul(acc[0][i], acc[1][i]);
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) cc[i] = rmul(acc[0][i], acc[1][i]);
+  }, 4096);
   return res;
 }
 
@@ -1785,6 +2459,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"msmG2", nullptr, msmCall<Fq2>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"coset", nullptr, cosetCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qap", nullptr, qapCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"compactCoefficients", nullptr, compactCoefficientsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"quotient", nullptr, quotientCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"assemble", nullptr, assembleCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setupSums", nullptr, setupSumsCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addBases", nullptr, addBasesCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"toAffine", nullptr, toAffineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
