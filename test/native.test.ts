@@ -7,7 +7,7 @@ import { sections } from '../src/binfile.js';
 import { buildPath } from '../src/paths.js';
 import { readProgram } from '../src/build/program-file.js';
 import { lowerProgram } from '../src/lower/index.js';
-import { FIELD_PRIME } from '../src/receipt/field.js';
+import { FIELD_PRIME, fieldFromLe, fieldToLe } from '../src/receipt/field.js';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 
 /**
@@ -38,17 +38,7 @@ function points(G: any, count: number): Uint8Array {
   return out;
 }
 
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-const le = (v: bigint): Uint8Array => {
-  const b = new Uint8Array(32);
-  for (let i = 0; i < 32; i++, v >>= 8n) b[i] = Number(v & 0xffn);
-  return b;
-};
-const leValue = (b: Uint8Array, at: number): bigint => {
-  let v = 0n;
-  for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]);
-  return v;
-};
+const R = FIELD_PRIME;
 
 function scalars(count: number, seed: number): Uint8Array {
   const s = new Uint8Array(count * 32);
@@ -162,14 +152,14 @@ describe('native BN254 kernels', () => {
 
   it('assemble randomizes the proof as snarkjs does', async () => {
     const { G1, G2, Fr } = curve;
-    const jac = (G: any, k: bigint) => G.timesScalar(G.g, le(k));
+    const jac = (G: any, k: bigint) => G.timesScalar(G.g, fieldToLe(k));
     const aff = (G: any, k: bigint) => G.toAffine(jac(G, k));
     const [a, b1, c, h] = [11n, 12n, 13n, 14n].map((k) => jac(G1, k));
     const b2 = jac(G2, 15n);
     const [alpha1, beta1, delta1] = [21n, 22n, 23n].map((k) => aff(G1, k));
     const [beta2, delta2] = [24n, 25n].map((k) => aff(G2, k));
     for (const [r, s] of [[3n, 4n], [R - 1n, 0n], [BigInt(`0x${crypto.randomBytes(31).toString('hex')}`), BigInt(`0x${crypto.randomBytes(31).toString('hex')}`)]]) {
-      const out = nat.assemble(a, b1, b2, c, h, alpha1, beta1, beta2, delta1, delta2, le(r), le(s));
+      const out = nat.assemble(a, b1, b2, c, h, alpha1, beta1, beta2, delta1, delta2, fieldToLe(r), fieldToLe(s));
       const fr = (x: bigint) => Fr.e(x);
       const A = G1.add(G1.add(a, alpha1), G1.timesFr(delta1, fr(r)));
       const B = G2.add(G2.add(b2, beta2), G2.timesFr(delta2, fr(s)));
@@ -182,7 +172,7 @@ describe('native BN254 kernels', () => {
         const o = G.toObject(G.toAffine(p));
         return [o[0], o[1]].flat();
       };
-      const got = Array.from({ length: 8 }, (_, i) => leValue(out, i * 32));
+      const got = Array.from({ length: 8 }, (_, i) => fieldFromLe(out, i * 32));
       expect(got).toEqual([...std(G1, A), ...std(G2, B), ...std(G1, C)]);
     }
   });
@@ -212,18 +202,13 @@ describe('native BN254 kernels', () => {
     expect(Buffer.from(whole).equals(Buffer.from(compact)) && Buffer.from(wholeTable).equals(Buffer.from(table))).toBe(true);
     expect(table.byteLength / 32).toBeLessThan(entries / 2);
     expect(Buffer.from(nat.qap(compact, w, domain, table)).equals(Buffer.from(got))).toBe(true);
-    const le = (b: Uint8Array, at: number) => {
-      let v = 0n;
-      for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]);
-      return v;
-    };
     const sums = [new Array<bigint>(domain).fill(0n), new Array<bigint>(domain).fill(0n)];
     const dv = new DataView(coeffs.buffer, coeffs.byteOffset, coeffs.byteLength);
     const n = dv.getUint32(0, true);
     expect(n).toBeGreaterThan(1000);
     for (let i = 0, e = 4; i < n; i++, e += 44) {
       const [m, c, sig] = [dv.getUint32(e, true), dv.getUint32(e + 4, true), dv.getUint32(e + 8, true)];
-      sums[m][c] = (sums[m][c] + le(coeffs, e + 12) * le(w, sig * 32)) % FIELD_PRIME;
+      sums[m][c] = (sums[m][c] + fieldFromLe(coeffs, e + 12) * fieldFromLe(w, sig * 32)) % FIELD_PRIME;
     }
     const rInv = (() => {
       // R = 2^256 mod p. The key stores coefficients times R² and the witness is plain, so each
@@ -234,9 +219,9 @@ describe('native BN254 kernels', () => {
     })();
     for (let c = 0; c < domain; c++) {
       const [a, b] = [sums[0][c] * rInv % FIELD_PRIME, sums[1][c] * rInv % FIELD_PRIME];
-      expect(le(got, c * 32)).toBe(a);
-      expect(le(got, (domain + c) * 32)).toBe(b);
-      expect(le(got, (2 * domain + c) * 32)).toBe(a * b % FIELD_PRIME * rInv % FIELD_PRIME);
+      expect(fieldFromLe(got, c * 32)).toBe(a);
+      expect(fieldFromLe(got, (domain + c) * 32)).toBe(b);
+      expect(fieldFromLe(got, (2 * domain + c) * 32)).toBe(a * b % FIELD_PRIME * rInv % FIELD_PRIME);
     }
   });
 

@@ -4,26 +4,14 @@ import { sections } from '../binfile.js';
 import { keyFromBytes, keyFromFile, type Groth16Key } from './groth16-key.js';
 import { WasmGroth16, type PhaseDone, type ProofPoints } from './groth16-wasm.js';
 import { nativeBn254, type NativeBn254 } from './native.js';
+import { FIELD_PRIME, fieldFromLe, fieldToLe } from '../receipt/field.js';
 
 /** The prover's phases, in order, as Groth16Prover.prove reports their times. */
 export const PROVE_PHASES = ['qap', 'fft', 'msmA', 'msmB1', 'msmB2', 'msmC', 'msmH', 'assemble'] as const;
 export type ProvePhase = typeof PROVE_PHASES[number];
 
-/** BN254's group order. */
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-
-const le32 = (v: bigint): Uint8Array => {
-  const b = new Uint8Array(32);
-  for (let i = 0; i < 32; i++, v >>= 8n) b[i] = Number(v & 0xffn);
-  return b;
-};
-const fromLe = (b: Uint8Array, at: number): bigint => {
-  let v = 0n;
-  for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]);
-  return v;
-};
-/** Uniform below R: 48 random bytes reduced. */
-const randomScalar = (): bigint => BigInt(`0x${crypto.randomBytes(48).toString('hex')}`) % R;
+/** Uniform below the group order: 48 random bytes reduced. */
+const randomScalar = (): bigint => BigInt(`0x${crypto.randomBytes(48).toString('hex')}`) % FIELD_PRIME;
 
 /**
  * Groth16 prover with the proving key parsed once and kept in memory; its
@@ -72,7 +60,7 @@ export class Groth16Prover {
     const points = this.native ? this.proveNative(this.native, witness, r, s, done) : await this.wasm!.prove(witness, r, s, done);
     done('assemble');
     const publicSignals: string[] = [];
-    for (let i = 1; i <= key.nPublic; i++) publicSignals.push(fromLe(witness, i * 32).toString());
+    for (let i = 1; i <= key.nPublic; i++) publicSignals.push(fieldFromLe(witness, i * 32).toString());
     return { proof: { ...points, protocol: 'groth16', curve: 'bn128' } as Groth16Proof, publicSignals };
   }
 
@@ -92,8 +80,8 @@ export class Groth16Prover {
     done('msmC');
     const h = nat.msmG1(key.H, hScalars);
     done('msmH');
-    const out = nat.assemble(a, b1, b2, c, h, key.alpha1, key.beta1, key.beta2, key.delta1, key.delta2, le32(r), le32(s));
-    const coords = Array.from({ length: 8 }, (_, i) => fromLe(out, i * 32));
+    const out = nat.assemble(a, b1, b2, c, h, key.alpha1, key.beta1, key.beta2, key.delta1, key.delta2, fieldToLe(r), fieldToLe(s));
+    const coords = Array.from({ length: 8 }, (_, i) => fieldFromLe(out, i * 32));
     const g1 = (x: bigint, y: bigint) => (x === 0n && y === 0n ? ['0', '1', '0'] : [x.toString(), y.toString(), '1']);
     const [bx0, bx1, by0, by1] = coords.slice(2, 6);
     const infB = bx0 === 0n && bx1 === 0n && by0 === 0n && by1 === 0n;

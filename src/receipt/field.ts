@@ -20,3 +20,17 @@ export function parseCanonical(s: unknown): bigint | null {
 export function fromField(v: bigint): bigint {
   return v > FIELD_PRIME / 2n ? v - FIELD_PRIME : v;
 }
+
+/** A field element as 32 little-endian bytes (the layout of wtns and zkey scalars). */
+export function fieldToLe(v: bigint): Uint8Array {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, v >>= 8n) b[i] = Number(v & 0xffn);
+  return b;
+}
+
+/** The 32 little-endian bytes at `at` as an integer. */
+export function fieldFromLe(b: Uint8Array, at = 0): bigint {
+  let v = 0n;
+  for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]);
+  return v;
+}

@@ -866,21 +866,26 @@ void batchAffineParallel(const Jac<F>* in, uint8_t* out, size_t n) {
 // butterfly.
 const size_t FFT_BLOCK = size_t(1) << 12;
 
-// root^i for i < n/2, root of order n.
-std::vector<Fr> twiddles(const Fr& root, size_t n) {
-  std::vector<Fr> t(std::max<size_t>(1, n / 2));
-  parallelFor(t.size(), [&](size_t lo, size_t hi) {
-    Fr x, base = root;
-    memcpy(x.v, FR.one, 32);
+// x^0 .. x^(n-1) into out; each thread starts from its own first power.
+void powersInto(Fr* out, const Fr& x, size_t n) {
+  parallelFor(n, [&](size_t lo, size_t hi) {
+    Fr acc, base = x;
+    memcpy(acc.v, FR.one, 32);
     for (size_t e = lo; e; e >>= 1) {
-      if (e & 1) x = rmul(x, base);
+      if (e & 1) acc = rmul(acc, base);
       base = rmul(base, base);
     }
     for (size_t i = lo; i < hi; i++) {
-      t[i] = x;
-      x = rmul(x, root);
+      out[i] = acc;
+      acc = rmul(acc, x);
     }
   }, 4096);
+}
+
+// root^i for i < n/2, root of order n.
+std::vector<Fr> twiddles(const Fr& root, size_t n) {
+  std::vector<Fr> t(std::max<size_t>(1, n / 2));
+  powersInto(t.data(), root, t.size());
   return t;
 }
 
@@ -2380,19 +2385,7 @@ napi_value frPowersCall(napi_env env, napi_callback_info info) {
   memcpy(x.v, xb, 32);
   uint8_t* out;
   napi_value res = newBytes(env, (size_t)n * 32, &out);
-  Fr* o = (Fr*)out;
-  parallelFor(n, [&](size_t lo, size_t hi) {
-    Fr acc, base = x;
-    memcpy(acc.v, FR.one, 32);
-    for (size_t e = lo; e; e >>= 1) {
-      if (e & 1) acc = rmul(acc, base);
-      base = rmul(base, base);
-    }
-    for (size_t i = lo; i < hi; i++) {
-      o[i] = acc;
-      acc = rmul(acc, x);
-    }
-  }, 4096);
+  powersInto((Fr*)out, x, n);
   return res;
 }
 
