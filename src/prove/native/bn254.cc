@@ -1809,12 +1809,9 @@ napi_value qapCall(napi_env env, napi_callback_info info) {
 // A signal's terms are gathered (per thread, per chunk) and summed as one
 // multi-exponentiation when there are enough of them: r1cs coefficients are
 // mostly small (weights, powers of two) or their negatives, and a bucket sum
-// adds each point once per window instead of doubling it bit by bit.
-// Negative coefficients (above (r-1)/2) become their small negation on the
-// negated point. Full-width coefficients (circom's linear substitutions) are
-// summed apart, so they do not widen the small ones' windows.
-const size_t PIPPENGER_MIN_TERMS = 48;
-const size_t SMALL_MSM_MIN_TERMS = 16;
+// adds each point once per window instead of doubling it bit by bit. The
+// ±2^e terms of bit decompositions share one doubling chain per constraint.
+const size_t MSM_MIN_TERMS = 16;
 
 // c as a magnitude below 2^64 and a sign, if it is one (c or r - c small).
 inline bool coefSmall(const uint8_t* coef, uint64_t* mag = nullptr, bool* negative = nullptr) {
@@ -1859,84 +1856,68 @@ bool sumsRun(SumsJob& j) {
     uint32_t s, c;
     const uint8_t* coef;
   };
+  // ±2^e on constraint c's base for signal s.
+  struct Pow2 {
+    uint32_t s, c;
+    uint8_t exp;
+    bool negative;
+  };
   auto work = [&](unsigned t) {
-    std::vector<Term> small, full, pow2;
+    std::vector<Term> terms;
+    std::vector<Pow2> pow2;
     ok[t] = walkConstraints(j.lcs, j.ll, j.count, [&](uint32_t c, uint32_t m, uint32_t s, const uint8_t* coef) {
       if (m != j.matrix || s < j.lo || s >= j.hi || (s - j.lo) % nt != t) return;
       uint64_t mag;
-      if (!coefSmall(coef, &mag)) full.push_back(Term{s, c, coef});
-      else if (mag > 1 && (mag & (mag - 1)) == 0) pow2.push_back(Term{s, c, coef});
-      else small.push_back(Term{s, c, coef});
+      bool negative;
+      if (coefSmall(coef, &mag, &negative) && mag > 1 && (mag & (mag - 1)) == 0) {
+        pow2.push_back(Pow2{s, c, (uint8_t)(63 - __builtin_clzll(mag)), negative});
+      } else {
+        terms.push_back(Term{s, c, coef});
+      }
     });
     if (!ok[t]) return;
-    // ±2^e·base: a bit decomposition's terms, e = 1, 2, ... on one constraint's
-    // base for different signals. One doubling chain per constraint serves them all.
-    std::sort(pow2.begin(), pow2.end(), [](const Term& x, const Term& y) { return x.c < y.c; });
-    std::vector<std::pair<unsigned, size_t>> order;
+    // A bit decomposition's terms: e = 1, 2, ... on one constraint's base for
+    // different signals. One doubling chain per constraint serves them all.
+    std::sort(pow2.begin(), pow2.end(), [](const Pow2& x, const Pow2& y) { return x.c < y.c || (x.c == y.c && x.exp < y.exp); });
     for (size_t g = 0; g < pow2.size();) {
       const uint32_t c = pow2[g].c;
       size_t e = g;
-      order.clear();
-      for (; e < pow2.size() && pow2[e].c == c; e++) {
-        uint64_t mag;
-        coefSmall(pow2[e].coef, &mag);
-        order.emplace_back(63 - __builtin_clzll(mag), e);
-      }
-      std::sort(order.begin(), order.end());
+      while (e < pow2.size() && pow2[e].c == c) e++;
       const Aff<F> P = loadAff<F>(j.bases + (size_t)c * ab);
       if (!P.inf) {
         Jac<F> chain = toJac(P);
         unsigned at = 0;
-        for (const auto& [exp, i] : order) {
-          for (; at < exp; at++) chain = dbl(chain);
-          bool negative;
-          coefSmall(pow2[i].coef, nullptr, &negative);
+        for (size_t i = g; i < e; i++) {
+          for (; at < pow2[i].exp; at++) chain = dbl(chain);
           uint8_t* a = j.acc + (size_t)(pow2[i].s - j.lo) * jb;
-          storeJac(a, add(loadJac<F>(a), negative ? neg(chain) : chain));
+          storeJac(a, add(loadJac<F>(a), pow2[i].negative ? neg(chain) : chain));
         }
       }
       g = e;
     }
-    const auto bySignal = [](const Term& x, const Term& y) { return x.s < y.s || (x.s == y.s && x.c < y.c); };
-    std::sort(small.begin(), small.end(), bySignal);
-    std::sort(full.begin(), full.end(), bySignal);
+    // The other terms, by signal: a group of any size is one multi-
+    // exponentiation (which negates, and windows each scalar width apart).
+    std::sort(terms.begin(), terms.end(), [](const Term& x, const Term& y) { return x.s < y.s || (x.s == y.s && x.c < y.c); });
     std::vector<uint8_t> pts, sc;
-    // One signal's group [g, e) of `terms`, added into its accumulator.
-    auto sumGroup = [&](const std::vector<Term>& terms, size_t g, size_t e, bool isSmall) {
+    for (size_t g = 0; g < terms.size();) {
+      size_t e = g;
+      while (e < terms.size() && terms[e].s == terms[g].s) e++;
       uint8_t* a = j.acc + (size_t)(terms[g].s - j.lo) * jb;
       Jac<F> J = loadJac<F>(a);
       const size_t d = e - g;
-      if (d >= (isSmall ? SMALL_MSM_MIN_TERMS : PIPPENGER_MIN_TERMS)) {
+      if (d >= MSM_MIN_TERMS) {
         pts.resize(d * ab);
-        sc.assign(d * 32, 0);
+        sc.resize(d * 32);
         for (size_t i = 0; i < d; i++) {
-          const Term& x = terms[g + i];
-          uint8_t* p = pts.data() + i * ab;
-          memcpy(p, j.bases + (size_t)x.c * ab, ab);
-          if (!isSmall) {
-            memcpy(sc.data() + i * 32, x.coef, 32);
-            continue;
-          }
-          uint64_t mag;
-          bool negative;
-          coefSmall(x.coef, &mag, &negative);
-          memcpy(sc.data() + i * 32, &mag, 8);
-          Aff<F> P = loadAff<F>(p);
-          if (negative && !P.inf) (F::zero() - P.y).store(p + F::BYTES);
+          memcpy(pts.data() + i * ab, j.bases + (size_t)terms[g + i].c * ab, ab);
+          memcpy(sc.data() + i * 32, terms[g + i].coef, 32);
         }
         J = add(J, msm<F>(pts.data(), sc.data(), d, 32, 1));
       } else {
         for (size_t i = g; i < e; i++) accumulateTerm(J, loadAff<F>(j.bases + (size_t)terms[i].c * ab), terms[i].coef);
       }
       storeJac(a, J);
-    };
-    for (const auto* terms : {&small, &full}) {
-      for (size_t g = 0; g < terms->size();) {
-        size_t e = g;
-        while (e < terms->size() && (*terms)[e].s == (*terms)[g].s) e++;
-        sumGroup(*terms, g, e, terms == &small);
-        g = e;
-      }
+      g = e;
     }
   };
   std::vector<std::thread> th;
