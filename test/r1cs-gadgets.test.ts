@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { Builder } from '../src/r1cs/builder.js';
 import { firstViolation } from '../src/r1cs/check.js';
-import { wireLin } from '../src/r1cs/lin.js';
+import { constLin, wireLin } from '../src/r1cs/lin.js';
+import { product } from '../src/r1cs/gadgets/product.js';
+import { divide, sqrt } from '../src/r1cs/gadgets/divide.js';
+import { fnGadget, multilinear } from '../src/r1cs/gadgets/fn.js';
+import { chooseFn, SMOOTH_FNS } from '../src/quantize/fn-table.js';
 import { decompose, inRange } from '../src/r1cs/gadgets/bits.js';
 import { rescale, rescaleRelu, type Signal } from '../src/r1cs/gadgets/rescale.js';
 import { argMax, max2 } from '../src/r1cs/gadgets/compare.js';
 import { packInputs } from '../src/r1cs/gadgets/pack.js';
 import { poseidon, poseidonCost } from '../src/r1cs/gadgets/poseidon.js';
-import { applyArgmax, applyGadget, applyMax, chooseGadget } from '../src/quantize/gadgets.js';
-import { argmaxCost, type Gadget } from '../src/quantize/program.js';
+import { applyArgmax, applyDiv, applyFn, applyGadget, applyMax, chooseGadget } from '../src/quantize/gadgets.js';
+import { argmaxCost, fnCost, gadgetCost, type Gadget } from '../src/quantize/program.js';
 import { FIELD_PRIME, toField } from '../src/receipt/field.js';
 import { commitInputs, commitLayout, type ModelIO } from '../src/receipt/index.js';
 
@@ -260,5 +264,113 @@ describe('Decompose', () => {
     forged[t.wire('b1')] = 2n;
     forged[t.wire('b2')] = 0n;
     expect(t.holds(forged)).toBe(false);
+  });
+});
+
+describe('Product', () => {
+  const build = (xs: number[], base: number) => circuit((cs) => {
+    const pairs = Array.from({ length: xs.length / 2 }, (_, t) => [input(cs, xs[2 * t], `x[${2 * t}]`), input(cs, xs[2 * t + 1], `x[${2 * t + 1}]`)] as const);
+    const s = product(cs, { value: base, lin: () => constLin(base) }, pairs, out(cs, 'out'));
+    expect(s.value).toBe(base + pairs.reduce((a, [p, q]) => a + p.value * q.value, 0));
+  });
+
+  it('costs one constraint per product, the last one carrying the sum', () => {
+    expect(build([3, -4], 0).c.nConstraints).toBe(1);
+    expect(build([3, -4, 5, 6, -7, 8], 9).c.nConstraints).toBe(3);
+  });
+
+  it('rejects every tampered product and output', () => {
+    build([3, -4, 5, 6, -7, 8], 9).expectEveryTamperFails();
+    build([0, 12], -3).expectEveryTamperFails();
+  });
+});
+
+describe('Div', () => {
+  const g = { k: 6, rb: 8, qb: 12, qoff: 2048 };
+  const build = (n: number, d: number) => circuit((cs) => divide(cs, input(cs, n, 'a'), input(cs, d, 'b'), g, out(cs, 'out'), at('div'), (p, i) => `${p}[${i}]`));
+
+  it('costs 1 + 2·rb + qb constraints and floors n·2^k / d exactly', () => {
+    expect(build(5, 3).c.nConstraints).toBe(gadgetCost({ kind: 'div', ...g }));
+    for (const [n, d] of [[5, 3], [-5, 3], [0, 1], [31, 255], [-32, 1], [7, 200]]) {
+      const t = build(n, d);
+      expect(t.w[t.wire('out')]).toBe(toField(BigInt(Math.floor((n * 64) / d))));
+      expect(applyDiv(g, n, d)).toBe(Math.floor((n * 64) / d));
+    }
+  });
+
+  it('rejects every tampered wire: the quotient, the product, a bit of the remainder or its gap', () => {
+    for (const [n, d] of [[5, 3], [-5, 3], [31, 255], [-32, 1]]) build(n, d).expectEveryTamperFails();
+  });
+
+  it('refuses a quotient outside its range and a zero denominator', () => {
+    expect(() => build(100, 1)).toThrow(/div: .* outside its proven range/);
+    expect(() => build(1, 0)).toThrow(/outside its proven range/);
+  });
+});
+
+describe('Sqrt', () => {
+  const g = { k: 2, gb: 9 };
+  const build = (x: number) => circuit((cs) => sqrt(cs, input(cs, x, 'x'), g, out(cs, 'out'), at('sqrt'), (p, i) => `${p}[${i}]`));
+
+  it('costs 1 + 2·gb constraints and floors sqrt(x·2^k)', () => {
+    expect(build(10).c.nConstraints).toBe(gadgetCost({ kind: 'sqrt', ...g }));
+    for (const x of [0, 1, 2, 3, 4, 10, 99, 100, 4095]) {
+      const t = build(x);
+      expect(t.w[t.wire('out')]).toBe(toField(BigInt(Math.floor(Math.sqrt(x * 4)))));
+    }
+  });
+
+  it('rejects every tampered wire, the negated root included', () => {
+    for (const x of [0, 3, 100, 4095]) {
+      const t = build(x);
+      t.expectEveryTamperFails();
+      const neg = [...t.w];
+      neg[t.wire('out')] = (FIELD_PRIME - neg[t.wire('out')]) % FIELD_PRIME;
+      if (x > 0) expect(t.holds(neg)).toBe(false);
+    }
+  });
+});
+
+describe('Fn (piecewise polynomial on the input bits)', () => {
+  const scale = 8;
+  const sig = chooseFn(SMOOTH_FNS.Sigmoid, { lo: -16 * 2 ** scale, hi: 16 * 2 ** scale, scale }, 6, 'test');
+  const exp = chooseFn(SMOOTH_FNS.Exp, { lo: -12 * 2 ** scale, hi: 0, scale }, 6, 'test');
+  const tanh = chooseFn(SMOOTH_FNS.Tanh, { lo: -2 * 2 ** scale, hi: 2 * 2 ** scale, scale }, 6, 'test');
+  const build = (c: typeof sig, a: number) => circuit((cs) => {
+    const alpha = multilinear(c.table, c.gadget.h, c.gadget.d);
+    const s = fnGadget(cs, input(cs, a, 'acc'), c.gadget, c.table, alpha, out(cs, 'out'), at('fn'), (b) => `bits[${b}]`);
+    expect(s.value).toBe(applyFn(c.gadget, c.table, a));
+  });
+
+  it('saturating and windowed variants cost what fnCost states', () => {
+    expect(sig.gadget.nb).toBeGreaterThan(sig.gadget.shift + sig.gadget.m);
+    expect(tanh.gadget.nb).toBe(tanh.gadget.shift + tanh.gadget.m);
+    for (const c of [sig, exp, tanh]) expect(build(c, 0).c.nConstraints).toBe(fnCost(c.gadget));
+  });
+
+  it('matches the reference on every input in its bounds', () => {
+    for (const [c, lo, hi] of [[sig, -16, 16], [exp, -12, 0], [tanh, -2, 2]] as const) {
+      for (let a = lo * 2 ** scale; a <= hi * 2 ** scale; a += 37) {
+        const t = build(c, a);
+        expect(t.w[t.wire('out')]).toBe(toField(BigInt(applyFn(c.gadget, c.table, a)!)));
+      }
+    }
+  });
+
+  it('rejects every tampered wire: a bit, a monomial, a power, a product, the window test, the output', () => {
+    // Inside the window w = 0 and the inverse is free: it cannot change the output (o = w·inv = 0).
+    const free = /\.inv$/;
+    for (const [c, a] of [[sig, -4000], [sig, -100], [sig, 0], [sig, 700], [sig, 4096], [exp, -3000], [exp, -1], [tanh, -512], [tanh, 300]] as const) {
+      const t = build(c, a);
+      expect(t.holds(t.w)).toBe(true);
+      for (let i = 1; i < t.w.length; i++) {
+        if (INPUT.test(t.c.names[i]) || free.test(t.c.names[i])) continue;
+        for (const d of [1n, FIELD_PRIME - 1n]) {
+          const w = [...t.w];
+          w[i] = (w[i] + d) % FIELD_PRIME;
+          expect(t.holds(w), `wire ${i} (${t.c.names[i]}) moved at ${a}`).toBe(false);
+        }
+      }
+    }
   });
 });

@@ -12,8 +12,8 @@ export const PROGRAM_FORMAT = 'zkinfer-program/1';
 const PART = 2048;
 
 type Header = Omit<Program, 'layers' | 'outputForms'> & { format: typeof PROGRAM_FORMAT; layers: number; outputParts: number };
-type LayerHead = Omit<Layer, 'forms' | 'rhs' | 'gadgets'> & { parts: number; hasRhs: boolean };
-interface LayerPart { forms: Form[]; rhs?: Form[]; gadgets: Gadget[] }
+type LayerHead = Omit<Layer, 'forms' | 'rhs' | 'pairs' | 'gadgets'> & { parts: number; hasRhs: boolean; hasPairs?: boolean };
+interface LayerPart { forms: Form[]; rhs?: Form[]; pairs?: Form[][]; gadgets: Gadget[] }
 
 export function writeProgram(file: string, p: Program): void {
   const fd = fs.openSync(file, 'w');
@@ -23,13 +23,14 @@ export function writeProgram(file: string, p: Program): void {
     const header: Header = { format: PROGRAM_FORMAT, ...rest, layers: layers.length, outputParts: Math.ceil(outputForms.length / PART) };
     line(header);
     for (const l of layers) {
-      const { forms, rhs, gadgets, ...meta } = l;
+      const { forms, rhs, pairs, gadgets, ...meta } = l;
       const n = Math.max(forms.length, gadgets.length);
-      const head: LayerHead = { ...meta, parts: Math.ceil(n / PART), hasRhs: rhs !== undefined };
+      const head: LayerHead = { ...meta, parts: Math.ceil(n / PART), hasRhs: rhs !== undefined, ...(pairs ? { hasPairs: true } : {}) };
       line(head);
       for (let i = 0; i < n; i += PART) {
         const part: LayerPart = { forms: forms.slice(i, i + PART), gadgets: gadgets.slice(i, i + PART) };
         if (rhs) part.rhs = rhs.slice(i, i + PART);
+        if (pairs) part.pairs = pairs.slice(i, i + PART);
         line(part);
       }
     }
@@ -81,17 +82,19 @@ export function readProgram(file: string): Program {
     };
     const layers: Layer[] = [];
     for (let k = 0; k < head.layers; k++) {
-      const { parts, hasRhs, ...meta } = next() as LayerHead;
+      const { parts, hasRhs, hasPairs, ...meta } = next() as LayerHead;
       const forms: Form[] = [];
       const gadgets: Gadget[] = [];
       const rhs: Form[] = [];
+      const pairs: Form[][] = [];
       for (let i = 0; i < parts; i++) {
         const part = next() as LayerPart;
         for (const f of part.forms) forms.push(f);
         for (const g of part.gadgets) gadgets.push(g);
         if (part.rhs) for (const f of part.rhs) rhs.push(f);
+        if (part.pairs) for (const f of part.pairs) pairs.push(f);
       }
-      layers.push({ ...meta, forms, gadgets, ...(hasRhs ? { rhs } : {}) });
+      layers.push({ ...meta, forms, gadgets, ...(hasRhs ? { rhs } : {}), ...(hasPairs ? { pairs } : {}) });
     }
     const outputForms: Form[] = [];
     for (let i = 0; i < head.outputParts; i++) for (const f of next() as Form[]) outputForms.push(f);

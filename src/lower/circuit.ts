@@ -1,4 +1,4 @@
-import type { Form, Layer, Program } from '../quantize/program.js';
+import type { Form, Gadget, Layer, Program } from '../quantize/program.js';
 import { layerCostOf } from '../quantize/program.js';
 import { evalForm } from '../quantize/forms.js';
 import { runReference } from '../quantize/reference.js';
@@ -10,6 +10,9 @@ import { inRange } from '../r1cs/gadgets/bits.js';
 import { rescale, rescaleRelu, type OutWire, type Signal } from '../r1cs/gadgets/rescale.js';
 import { argMax, max2 } from '../r1cs/gadgets/compare.js';
 import { packInputs } from '../r1cs/gadgets/pack.js';
+import { product } from '../r1cs/gadgets/product.js';
+import { divide, sqrt } from '../r1cs/gadgets/divide.js';
+import { fnGadget, multilinear } from '../r1cs/gadgets/fn.js';
 import { poseidon, type FieldSignal } from '../r1cs/gadgets/poseidon.js';
 import { CONST, planPivots, type Row } from './pivots.js';
 import { ZkinferError } from '../errors.js';
@@ -48,8 +51,18 @@ export const LOWER_DEFAULTS: Readonly<LowerOptions> = Object.freeze({ constraint
 /** The quantized input every accepted range contains: compiling needs values, not a real input. */
 export const compileInput = (p: Program): bigint[] => new Array<bigint>(elementCount(p.io.input.shape)).fill(BigInt(p.io.input.lo));
 
+/** The widest decomposition of each gadget, for the manifest. */
+function widthOf(g: Gadget): number | null {
+  switch (g.kind) {
+    case 'const': case 'product': return null;
+    case 'div': return Math.max(g.rb, g.qb);
+    case 'sqrt': return g.gb;
+    default: return g.nb;
+  }
+}
+
 function bitsOf(l: Layer): { min: number; max: number } {
-  const widths = l.gadgets.flatMap((g) => (g.kind === 'const' ? [] : [g.nb]));
+  const widths = l.gadgets.flatMap((g) => { const w = widthOf(g); return w === null ? [] : [w]; });
   return { min: widths.length ? Math.min(...widths) : 0, max: widths.length ? Math.max(...widths) : 0 };
 }
 
@@ -142,6 +155,9 @@ export function lowerProgram(p: Program, input: readonly bigint[], options: Part
     const where = (j: number) => () => `node "${l.node}" (${l.op}) element ${j}`;
     const outAt = (j: number): OutWire => (value) => place(l.offset + j, value, naming ? () => `main.l${k}.out[${j}]` : undefined);
     const bitName = (j: number) => (naming ? (b: number) => `main.l${k}.g${j}.d.bits[${b}]` : undefined);
+    const partName = (j: number) => (naming ? (part: string, b: number) => `main.l${k}.g${j}.${part}[${b}]` : undefined);
+    const g0 = l.gadgets.find((g) => g.kind === 'fn');
+    const alpha = g0?.kind === 'fn' && l.table ? multilinear(l.table, g0.h, g0.d) : null;
     l.gadgets.forEach((g, j) => {
       const idx = l.offset + j;
       switch (g.kind) {
@@ -168,6 +184,21 @@ export function lowerProgram(p: Program, input: readonly bigint[], options: Part
           if (sigWire[idx] < 0) sigLinOf.set(idx, s.lin);
           return;
         }
+        case 'product': {
+          const f = l.pairs![j];
+          const pairs = Array.from({ length: f.length / 2 }, (_, t) => [formSignal(f[2 * t]), formSignal(f[2 * t + 1])] as const);
+          product(cs, formSignal(l.forms[j]), pairs, outAt(j));
+          return;
+        }
+        case 'div':
+          divide(cs, formSignal(l.forms[j]), formSignal(l.rhs![j]), g, outAt(j), where(j), partName(j));
+          return;
+        case 'sqrt':
+          sqrt(cs, formSignal(l.forms[j]), g, outAt(j), where(j), partName(j));
+          return;
+        case 'fn':
+          fnGadget(cs, formSignal(l.forms[j]), g, l.table!, alpha!, outAt(j), where(j), bitName(j));
+          return;
         default:
           return g satisfies never;
       }

@@ -2,6 +2,7 @@ import type { Form, Gadget, Layer, Program } from '../quantize/program.js';
 import { layerCostOf } from '../quantize/program.js';
 import { commitLayout, POSEIDON_WIDTH } from '../receipt/commitment.js';
 import { elementCount } from '../receipt/io.js';
+import { ZkinferError } from '../errors.js';
 
 /** Library files a generated circuit includes (from circuits/ and circomlib). */
 export const LIBRARY_FILES = ['bits.circom', 'rescale.circom', 'compare.circom', 'commit.circom'] as const;
@@ -59,13 +60,16 @@ function expr(f: Form, map: SignalMap, name: (t: number) => string): string {
   return parts.join('');
 }
 
+/** Gadgets the circom library has templates for; others are refused by name. */
+const CIRCOM_GADGETS: ReadonlySet<string> = new Set(['const', 'rescale-relu', 'rescale', 'max', 'argmax']);
+
 function gadgetCall(g: Exclude<Gadget, { kind: 'const' }>, n: number): string {
   switch (g.kind) {
     case 'rescale-relu': return `RescaleRelu(${g.nb}, ${g.shift}, ${g.offset})`;
     case 'rescale': return `Rescale(${g.nb}, ${g.shift}, ${g.offset}, ${g.sub})`;
     case 'max': return `Max2(${g.nb})`;
     case 'argmax': return `ArgMax(${n}, ${g.nb})`;
-    default: return g satisfies never;
+    default: throw new Error(`no circom template for ${g.kind}`);
   }
 }
 
@@ -123,6 +127,10 @@ function layerDeps(l: Layer, k: number, map: SignalMap): number[] {
 }
 
 export function emitCircuit(p: Program): EmittedCircuit {
+  const missing = p.layers.find((l) => l.gadgets.some((g) => !CIRCOM_GADGETS.has(g.kind)));
+  if (missing) {
+    throw new ZkinferError('ONNX_UNSUPPORTED', `circom export: node "${missing.node}" (${missing.op}) uses a gadget the circom library has no template for; the circuit itself is built directly`);
+  }
   const map = new SignalMap(p);
   const nIn = elementCount(p.io.input.shape);
   const nOut = p.outputForms.length;

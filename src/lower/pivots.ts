@@ -140,7 +140,8 @@ function candidates(p: Program, lin: Linear): Map<number, number> {
   if (inputsPrivate) for (let i = 0; i < elementCount(p.io.input.shape); i++) refs.set(i, 0);
   for (const l of p.layers) {
     l.gadgets.forEach((g, j) => {
-      const wire = g.kind === 'rescale-relu' || g.kind === 'max' || (g.kind === 'argmax' && l.forms.length > 2) || (g.kind === 'rescale' && g.shift > 0);
+      const wire = g.kind === 'rescale-relu' || g.kind === 'max' || (g.kind === 'argmax' && l.forms.length > 2) || (g.kind === 'rescale' && g.shift > 0)
+        || g.kind === 'product' || g.kind === 'div' || g.kind === 'sqrt' || g.kind === 'fn';
       if (wire) refs.set(l.offset + j, 0);
     });
   }
@@ -154,6 +155,7 @@ function candidates(p: Program, lin: Linear): Map<number, number> {
   for (const l of p.layers) {
     l.forms.forEach(read);
     l.rhs?.forEach(read);
+    l.pairs?.forEach((f) => f.forEach(read));
   }
   return refs;
 }

@@ -5,11 +5,13 @@ export const SUPPORTED_OPS = [
   'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
   'Pad', 'Concat', 'Transpose', 'Squeeze', 'Unsqueeze',
   'Flatten', 'Reshape', 'Identity', 'Constant',
-  'Softmax', 'ArgMax',
+  'Softmax', 'LogSoftmax', 'ArgMax',
+  'Div', 'Sqrt', 'Pow', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log',
+  'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'LayerNormalization',
 ] as const;
 
 /** Supported only when they produce the graph output. */
-export const LAST_ONLY_OPS: readonly string[] = ['Softmax', 'ArgMax'];
+export const LAST_ONLY_OPS: readonly string[] = ['ArgMax'];
 
 export type SupportedOp = (typeof SUPPORTED_OPS)[number];
 

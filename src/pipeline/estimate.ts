@@ -1,7 +1,7 @@
 import type { ConstTensor, Graph, GraphNode } from '../onnx/graph.js';
 import { IMPORT_LIMITS, LimitExceededError } from '../onnx/limits.js';
 import { MAX_BITS } from '../quantize/gadgets.js';
-import { argmaxCost, gadgetCost } from '../quantize/program.js';
+import { argmaxCost, fnCost, gadgetCost } from '../quantize/program.js';
 import { exactScale, inputQuantization } from '../quantize/quantize.js';
 import { quantizeOptions, type QuantizeOptions } from '../quantize/config.js';
 import { PRECISION_LADDER } from '../quantize/precision.js';
@@ -91,6 +91,10 @@ export interface CircuitEstimate {
 const RELU_COST = gadgetCost({ kind: 'rescale-relu', nb: MAX_BITS, shift: 0, offset: 0 });
 const RESCALE_COST = gadgetCost({ kind: 'rescale', nb: MAX_BITS, shift: 0, offset: 0, sub: 0 });
 const MAX2_COST = gadgetCost({ kind: 'max', nb: MAX_BITS });
+/** The widest table: 2^6 segments of degree 4, saturating. */
+const FN_COST = fnCost({ nb: MAX_BITS, shift: 0, m: MAX_BITS - 1, h: 6, d: 4 });
+const DIV_COST = gadgetCost({ kind: 'div', k: 0, rb: MAX_BITS, qb: MAX_BITS, qoff: 0 });
+const SQRT_COST = gadgetCost({ kind: 'sqrt', k: 0, gb: MAX_BITS });
 /** ArgMax compares accumulators below 2^MAX_BITS in magnitude: differences need MAX_BITS + 2 bits. */
 const ARGMAX_BITS = MAX_BITS + 2;
 
@@ -298,6 +302,7 @@ class Estimator {
   }
 
   private matmul(node: GraphNode): ActVal {
+    if (this.values.get(node.inputs[0])?.kind === 'act' && this.values.get(node.inputs[1])?.kind === 'act') return this.matmul2(node);
     if (this.values.get(node.inputs[0])?.kind === 'const') fail('ONNX_UNSUPPORTED', node, 'a constant left operand is not supported (computed tensor times constant only)');
     const a = this.act(node.inputs[0], node);
     const b = this.constant(node.inputs[1], node);
@@ -377,11 +382,11 @@ class Estimator {
     return { kind: 'act', shape, raw: x.raw || y.raw, relu: false };
   }
 
-  private mul(node: GraphNode): ActVal {
+  private mul(node: GraphNode): Val {
     const [p, q] = node.inputs;
     const vp = this.value(p, node);
     const vq = this.value(q, node);
-    if (vp.kind === 'act' && vq.kind === 'act') fail('ONNX_UNSUPPORTED', node, 'multiplying two computed tensors is not supported (constants only)');
+    if (vp.kind === 'act' && vq.kind === 'act') return this.binary(node, 1);
     const [aName, cName] = vp.kind === 'act' ? [p, q] : [q, p];
     const a = this.act(aName, node);
     checkBroadcast(node, this.constant(cName, node).dims, a.shape);
@@ -464,6 +469,87 @@ class Estimator {
     return this.reshaped(node, a, dims.map((d) => (d === -1 ? (known > 0 ? count(a.shape) / known : -2) : d)));
   }
 
+  /** Operands of a product or a division: each rescaled first when raw. */
+  private settleCost(vals: readonly Val[]): number {
+    return vals.reduce((s, v) => s + (v.kind === 'act' && v.raw ? count(v.shape) * RESCALE_COST : 0), 0);
+  }
+
+  /** An element-wise gadget of `per` constraints on one computed tensor. */
+  private elementwise(node: GraphNode, per: number): ActVal {
+    const a = this.act(node.inputs[0], node);
+    const shape = this.shaped(node, [...a.shape]);
+    this.layer(node, count(shape), count(shape) * per + this.settleCost([a]));
+    return { kind: 'act', shape, raw: true, relu: false };
+  }
+
+  /** Mul or Div of two tensors, at least one computed: a product (or a division) per output. */
+  private binary(node: GraphNode, per: number): Val {
+    if (node.inputs.length < 2) fail('ONNX_INVALID', node, 'needs two inputs');
+    const vals = node.inputs.slice(0, 2).map((n) => this.value(n, node));
+    const [x, y] = vals.map((v) => (v.kind === 'act' ? v.shape : [...v.t.dims]));
+    const target = x.length >= y.length && count(x) >= count(y) ? x : y;
+    checkBroadcast(node, x, target);
+    checkBroadcast(node, y, target);
+    const shape = this.shaped(node, [...target]);
+    this.layer(node, count(shape), count(shape) * per + this.settleCost(vals));
+    return { kind: 'act', shape, raw: true, relu: false };
+  }
+
+  private matmul2(node: GraphNode): ActVal {
+    const [a, b] = node.inputs.map((n) => this.act(n, node));
+    if (a.shape.length < 2 || b.shape.length < 2) fail('ONNX_UNSUPPORTED', node, `computed operands must be at least 2-D, got [${a.shape}] and [${b.shape}]`);
+    const [M, K] = a.shape.slice(-2);
+    const [Kb, N] = b.shape.slice(-2);
+    if (K !== Kb) fail('ONNX_INVALID', node, `inner dimensions differ (${K} vs ${Kb})`);
+    const ba = a.shape.slice(0, -2);
+    const bb = b.shape.slice(0, -2);
+    const batch = ba.length >= bb.length && count(ba) >= count(bb) ? ba : bb;
+    checkBroadcast(node, ba, batch);
+    checkBroadcast(node, bb, batch);
+    const shape = this.shaped(node, [...batch, M, N]);
+    this.layer(node, count(shape), count(shape) * K + this.settleCost([a, b]), count(shape) * K);
+    return { kind: 'act', shape, raw: true, relu: false };
+  }
+
+  /** Softmax or LogSoftmax inside the graph: a comparison, a table and a product per element, a division (or a table) per row. */
+  private softmax(node: GraphNode): ActVal {
+    if (node.outputs[0] === this.graph.output.name && node.opType === 'Softmax') return this.act(node.inputs[0], node);
+    const a = this.act(node.inputs[0], node);
+    const axis = this.axis(node, attrInt(node, 'axis', -1), a.shape.length);
+    const rows = count(a.shape) / (a.shape[axis] || 1);
+    const shape = this.shaped(node, [...a.shape]);
+    this.layer(node, count(shape), count(shape) * (MAX2_COST + FN_COST + 1) + rows * Math.max(DIV_COST, FN_COST));
+    return { kind: 'act', shape, raw: true, relu: false };
+  }
+
+  private reduce(node: GraphNode): ActVal {
+    const a = this.act(node.inputs[0], node);
+    const axes = (this.axesOf(node) ?? a.shape.map((_, i) => i)).map((x) => this.axis(node, x, a.shape.length));
+    const all = axes.length ? axes : a.shape.map((_, i) => i);
+    const keep = attrInt(node, 'keepdims', 1) === 1;
+    const shape = this.shaped(node, keep ? a.shape.map((d, i) => (all.includes(i) ? 1 : d)) : a.shape.filter((_, i) => !all.includes(i)));
+    const linear = node.opType === 'ReduceSum' || node.opType === 'ReduceMean';
+    this.layer(node, count(shape), linear ? (a.raw ? count(a.shape) * RESCALE_COST : 0) : count(a.shape) * MAX2_COST, count(a.shape));
+    return { kind: 'act', shape, raw: linear || a.raw, relu: false };
+  }
+
+  private layerNorm(node: GraphNode): ActVal {
+    const a = this.act(node.inputs[0], node);
+    for (const i of node.inputs.slice(1, 3)) if (i) this.constant(i, node);
+    const axis = this.axis(node, attrInt(node, 'axis', -1), a.shape.length);
+    const n = count(a.shape.slice(axis));
+    const rows = count(a.shape) / (n || 1);
+    const shape = this.shaped(node, [...a.shape]);
+    this.layer(node, count(shape), count(shape) * 2 + rows * (SQRT_COST + DIV_COST) + this.settleCost([a]), count(shape) * n);
+    return { kind: 'act', shape, raw: true, relu: false };
+  }
+
+  private pow(node: GraphNode): ActVal {
+    const e = Array.from(this.constant(node.inputs[1], node).data);
+    if (e.length !== 1 || ![0.5, 1, 2].includes(e[0])) fail('ONNX_UNSUPPORTED', node, `exponent [${e.slice(0, 4)}] is not supported (1, 2 and 0.5 are)`);
+    return this.elementwise(node, e[0] === 0.5 ? SQRT_COST : e[0] === 2 ? 1 : 0);
+  }
+
   private axesOf(node: GraphNode): number[] | null {
     return node.inputs[1] ? this.ints(node.inputs[1], node) : attrInts(node, 'axes');
   }
@@ -495,7 +581,13 @@ class Estimator {
       case 'Transpose': return this.transpose(node);
       case 'Concat': return this.concat(node);
       case 'Identity': return this.value(node.inputs[0], node);
-      case 'Softmax': return this.act(node.inputs[0], node);
+      case 'Softmax': case 'LogSoftmax': return this.softmax(node);
+      case 'Div': return this.values.get(node.inputs[1])?.kind === 'const' ? this.binary(node, 0) : this.binary(node, DIV_COST + 1);
+      case 'Sqrt': return this.elementwise(node, SQRT_COST);
+      case 'Pow': return this.pow(node);
+      case 'Sigmoid': case 'Tanh': case 'Erf': case 'Exp': case 'Log': return this.elementwise(node, FN_COST);
+      case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin': return this.reduce(node);
+      case 'LayerNormalization': return this.layerNorm(node);
       case 'ArgMax': return this.argmax(node);
       case 'Flatten': {
         const a = this.act(node.inputs[0], node);

@@ -1,5 +1,6 @@
-import type { Gadget } from './program.js';
+import type { FnTable, Gadget } from './program.js';
 import { ZkinferError } from '../errors.js';
+import { bitOf, floorDiv } from '../int.js';
 
 /** Widest decomposition we allow; keeps every integer exact in a float64. */
 export const MAX_BITS = 50;
@@ -74,7 +75,12 @@ export function applyGadget(g: Gadget, acc: number): number | null {
   switch (g.kind) {
     case 'max':
     case 'argmax':
+    case 'product':
+    case 'div':
       throw new Error(`${g.kind} takes several operands`);
+    case 'fn':
+      throw new Error('fn needs its table');
+    case 'sqrt': return applySqrt(g, acc);
     case 'const': return g.value;
     case 'rescale-relu': {
       const v = acc + g.offset;
@@ -95,4 +101,53 @@ export function applyGadget(g: Gadget, acc: number): number | null {
 export function gadgetRange(g: Gadget, lo: number, hi: number): [number, number] {
   if (g.kind === 'const') return [g.value, g.value];
   return [applyGadget(g, lo)!, applyGadget(g, hi)!];
+}
+
+/** floor(num·2^k / den) as the div gadget proves it; null outside its proven ranges. */
+export function applyDiv(g: { k: number; rb: number; qb: number; qoff: number }, num: number, den: number): number | null {
+  if (!(den > 0) || den > 2 ** g.rb) return null;
+  const n = num * 2 ** g.k;
+  const q = floorDiv(n, den);
+  const v = q + g.qoff;
+  return v >= 0 && v < 2 ** g.qb ? q : null;
+}
+
+/** floor(sqrt(x·2^k)) as the sqrt gadget proves it; null outside its proven range. */
+export function applySqrt(g: { k: number; gb: number }, x: number): number | null {
+  const X = x * 2 ** g.k;
+  if (X < 0) return null;
+  let s = Math.floor(Math.sqrt(X));
+  while (s * s > X) s--;
+  while ((s + 1) * (s + 1) <= X) s++;
+  return 2 * s < 2 ** g.gb ? s : null;
+}
+
+/** The parts of a fn gadget's input: v's top bit, the window index and whether v is inside the window. */
+export function fnIndex(g: { nb: number; shift: number; offset: number; m: number }, acc: number): { s: number; u: number; inside: boolean } | null {
+  const v = acc + g.offset;
+  if (!(v >= 0 && v < 2 ** g.nb)) return null;
+  const s = bitOf(v, g.nb - 1);
+  const q = Math.floor(v / 2 ** g.shift);
+  const u = (q % 2 ** (g.m - 1)) + s * 2 ** (g.m - 1);
+  const K = g.nb - g.shift - g.m;
+  if (K <= 0) return { s, u, inside: true };
+  const high = Math.floor(q / 2 ** (g.m - 1)) % 2 ** K;
+  return { s, u, inside: s === 1 ? high === 0 : high === 2 ** K - 1 };
+}
+
+/** A segment's polynomial at t, exactly (the quantizer keeps every term below 2^50). */
+export function fnPoly(coef: readonly number[], t: number): number {
+  let y = 0;
+  let p = 1;
+  for (let j = 0; j < coef.length; j++, p *= t) y += coef[j] * p;
+  return y;
+}
+
+/** A fn gadget's output, identical to its circuit; null outside its proven range. */
+export function applyFn(g: { nb: number; shift: number; offset: number; m: number; h: number; d: number }, table: FnTable, acc: number): number | null {
+  const ix = fnIndex(g, acc);
+  if (!ix) return null;
+  if (!ix.inside) return table.sat[ix.s];
+  const tb = g.m - g.h;
+  return fnPoly(table.coef[Math.floor(ix.u / 2 ** tb)], ix.u % 2 ** tb);
 }

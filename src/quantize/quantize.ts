@@ -6,7 +6,8 @@ import type { Form, Gadget, Layer, Program, ScaleRecord } from './program.js';
 import type { QuantizeOptions } from './config.js';
 import type { TensorStats } from './calibration.js';
 import { addConst, combine, constForm, formBounds, signalForm } from './forms.js';
-import { bitsFor, chooseGadget, compareBits, gadgetRange, MAX_BITS } from './gadgets.js';
+import { applyDiv, applySqrt, bitsFor, chooseGadget, compareBits, gadgetRange, MAX_BITS } from './gadgets.js';
+import { chooseFn, SMOOTH_FNS } from './fn-table.js';
 import { broadcastIndex } from './broadcast.js';
 import { window2d, windowTaps } from './windows.js';
 import { ZkinferError } from '../errors.js';
@@ -311,6 +312,7 @@ class Quantizer {
 
   private matmul(node: GraphNode): ActValue {
     const [aName, bName] = node.inputs;
+    if (this.values.get(aName)?.kind === 'act' && this.values.get(bName)?.kind === 'act') return this.matmul2(node);
     if (this.values.get(aName)?.kind === 'const') {
       throw new ZkinferError('ONNX_UNSUPPORTED', `MatMul node "${node.name}": a constant left operand is not supported (computed tensor times constant only)`);
     }
@@ -495,9 +497,7 @@ class Quantizer {
     const [p, q] = node.inputs;
     const vp = this.values.get(p);
     const vq = this.values.get(q);
-    if (vp?.kind === 'act' && vq?.kind === 'act') {
-      throw new ZkinferError('ONNX_UNSUPPORTED', `Mul node "${node.name}": multiplying two computed tensors is not supported (constants only)`);
-    }
+    if (vp?.kind === 'act' && vq?.kind === 'act') return this.mul2(node);
     const [actName, cName] = vp?.kind === 'act' ? [p, q] : [q, p];
     const a = this.act(actName, node);
     const c = this.constant(cName, node);
@@ -602,6 +602,353 @@ class Quantizer {
     return dims.map((d) => (d === -1 ? a.forms.length / known : d));
   }
 
+
+  /** A computed input as signals of its own scale: products multiply magnitudes, so raw forms are rescaled first. */
+  private settled(name: string, node: GraphNode): ActValue {
+    const a = this.act(name, node);
+    return a.raw ? this.materialize(node.name, name, a, false) : a;
+  }
+
+  private checkMagnitude(lo: number, hi: number, node: string): void {
+    const m = Math.max(Math.abs(lo), Math.abs(hi));
+    if (m >= 2 ** MAX_BITS) {
+      throw new ZkinferError('QUANTIZATION_FAILED', `node "${node}" reaches magnitude 2^${Math.ceil(Math.log2(m))} (limit 2^${MAX_BITS}); lower --activation-bits or --weight-bits`);
+    }
+  }
+
+  /** Interval of a·b; a form times itself is a square (never negative). */
+  private productBounds(a: Form, b: Form, node: string): [number, number] {
+    const ba = this.bounds(a, node);
+    if (a === b || (a.c === b.c && a.idx.length === b.idx.length && a.idx.every((x, t) => x === b.idx[t] && a.w[t] === b.w[t]))) {
+      const m = Math.max(ba.lo * ba.lo, ba.hi * ba.hi);
+      return [ba.lo <= 0 && ba.hi >= 0 ? 0 : Math.min(ba.lo * ba.lo, ba.hi * ba.hi), m];
+    }
+    const bb = this.bounds(b, node);
+    const c = [ba.lo * bb.lo, ba.lo * bb.hi, ba.hi * bb.lo, ba.hi * bb.hi];
+    return [Math.min(...c), Math.max(...c)];
+  }
+
+  /**
+   * Sums of products of computed values, one product gadget per output (one
+   * constraint per product). A factor that is a constant folds into the base.
+   * The outputs are raw: at the factors' summed scale.
+   */
+  private products(node: GraphNode, shape: number[], scale: number, items: Array<{ base: Form; pairs: Form[] }>): ActValue {
+    const offset = this.lo.length;
+    const layer = { forms: [] as Form[], pairs: [] as Form[][], gadgets: [] as Gadget[] };
+    const out = items.map(({ base, pairs }) => {
+      let b = base;
+      const kept: Form[] = [];
+      let lo = 0;
+      let hi = 0;
+      for (let t = 0; t < pairs.length; t += 2) {
+        const [x, y] = [pairs[t], pairs[t + 1]];
+        if (x.idx.length === 0 || y.idx.length === 0) {
+          const [k, f] = x.idx.length === 0 ? [x.c, y] : [y.c, x];
+          b = combine([b, f], [1, k], 0);
+          continue;
+        }
+        const [l, h] = this.productBounds(x, y, node.name);
+        lo += l;
+        hi += h;
+        kept.push(x, y);
+      }
+      if (kept.length === 0) return b;
+      const bb = this.bounds(b, node.name);
+      lo += bb.lo;
+      hi += bb.hi;
+      this.checkMagnitude(lo, hi, node.name);
+      layer.forms.push(b);
+      layer.pairs.push(kept);
+      layer.gadgets.push({ kind: 'product', terms: kept.length / 2 });
+      return signalForm(this.pushSignal(lo, hi));
+    });
+    if (layer.gadgets.length > 0) this.layers.push({ node: node.name, op: 'product', shape: [layer.gadgets.length], scale, ...layer, offset });
+    return { kind: 'act', shape, scale, forms: out, raw: true, relu: false };
+  }
+
+  /** Mul of two computed tensors (with broadcasting): one product each. */
+  private mul2(node: GraphNode): ActValue {
+    const [a, b] = node.inputs.map((n) => this.settled(n, node));
+    const shape = a.shape.length >= b.shape.length && size(a.shape) >= size(b.shape) ? a.shape : b.shape;
+    const ma = broadcastIndex(a.shape, shape, node.name);
+    const mb = broadcastIndex(b.shape, shape, node.name);
+    const items = Array.from(ma, (ia, j) => ({ base: constForm(0), pairs: [a.forms[ia], b.forms[mb[j]]] }));
+    return this.products(node, [...shape], a.scale + b.scale, items);
+  }
+
+  /** MatMul of two computed tensors [..., M, K]·[..., K, N], batch dimensions broadcast: K products per output. */
+  private matmul2(node: GraphNode): ActValue {
+    const [a, b] = node.inputs.map((n) => this.settled(n, node));
+    if (a.shape.length < 2 || b.shape.length < 2) throw new ZkinferError('ONNX_UNSUPPORTED', `MatMul node "${node.name}": computed operands must be at least 2-D, got [${a.shape}] and [${b.shape}]`);
+    const [M, K] = a.shape.slice(-2);
+    const [Kb, N] = b.shape.slice(-2);
+    if (K !== Kb) throw new ZkinferError('ONNX_INVALID', `MatMul node "${node.name}": inner dimensions differ (${K} vs ${Kb})`);
+    const ba = a.shape.slice(0, -2);
+    const bb = b.shape.slice(0, -2);
+    const batch = ba.length >= bb.length && size(ba) >= size(bb) ? ba : bb;
+    const ia = broadcastIndex(ba, batch, node.name);
+    const ib = broadcastIndex(bb, batch, node.name);
+    const items: Array<{ base: Form; pairs: Form[] }> = [];
+    for (let z = 0; z < size(batch); z++) {
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          const pairs: Form[] = [];
+          for (let k = 0; k < K; k++) pairs.push(a.forms[(ia[z] * M + i) * K + k], b.forms[(ib[z] * K + k) * N + j]);
+          items.push({ base: constForm(0), pairs });
+        }
+      }
+    }
+    return this.products(node, [...batch, M, N], a.scale + b.scale, items);
+  }
+
+  /**
+   * floor(num·2^k / den) per element, den > 0 over its bounds. The scale of
+   * the quotient is num's + k - den's: k is chosen so it reaches `target`.
+   * `denLo` may tighten den's interval where the graph proves more (a
+   * softmax's sum holds its maximum's exp).
+   */
+  private divide(node: GraphNode, shape: number[], num: { forms: Form[]; scale: number }, den: { forms: Form[]; scale: number }, target: number, denLo?: number): ActValue {
+    const k = Math.max(0, target - num.scale + den.scale);
+    const offset = this.lo.length;
+    const layer = { forms: [] as Form[], rhs: [] as Form[], gadgets: [] as Gadget[] };
+    const out = num.forms.map((nf, j) => {
+      const df = den.forms[j];
+      const bn = this.bounds(nf, node.name);
+      const bd = this.bounds(df, node.name);
+      const dlo = Math.max(bd.lo, denLo ?? -Infinity);
+      if (!(dlo > 0)) {
+        throw new ZkinferError('QUANTIZATION_FAILED', `node "${node.name}" (${node.opType}): the denominator may reach ${(dlo / 2 ** den.scale).toPrecision(4)}; only a denominator that stays above zero is supported`);
+      }
+      this.checkMagnitude(bn.lo * 2 ** k, bn.hi * 2 ** k, node.name);
+      const rb = bitsFor(bd.hi);
+      const corners = [bn.lo * 2 ** k / dlo, bn.lo * 2 ** k / bd.hi, bn.hi * 2 ** k / dlo, bn.hi * 2 ** k / bd.hi];
+      const qlo = Math.floor(Math.min(...corners));
+      const qhi = Math.floor(Math.max(...corners));
+      const qoff = qlo < 0 ? -qlo : 0;
+      const g = { kind: 'div', k, rb, qb: Math.max(1, bitsFor(qhi + qoff)), qoff } as const;
+      if (applyDiv(g, bn.hi, dlo) === null || applyDiv(g, bn.lo, dlo) === null) throw new ZkinferError('QUANTIZATION_FAILED', `node "${node.name}": quotient bounds do not hold`);
+      layer.forms.push(nf);
+      layer.rhs.push(df);
+      layer.gadgets.push(g);
+      return signalForm(this.pushSignal(qlo, qhi));
+    });
+    const scale = num.scale + k - den.scale;
+    this.layers.push({ node: node.name, op: 'div', shape: [layer.gadgets.length], scale, ...layer, offset });
+    return { kind: 'act', shape, scale, forms: out, raw: scale > this.activationScale(node.outputs[0]).scale, relu: false };
+  }
+
+  /** Div of computed tensors. A denominator shared by several numerators is inverted once, then multiplied. */
+  private div(node: GraphNode): ActValue {
+    const [nName, dName] = node.inputs;
+    if (this.values.get(dName)?.kind === 'const') {
+      const c = this.constant(dName, node);
+      if (Array.from(c.data).some((x) => x === 0)) throw new ZkinferError('ONNX_INVALID', `Div node "${node.name}": division by a constant zero`);
+      const a = this.act(nName, node);
+      const map = broadcastIndex(c.dims, a.shape, node.name);
+      const rows: LinearRows = { idx: a.forms.map((_, i) => [i]), w: Array.from(map, (k) => [1 / c.data[k]]), bias: null };
+      return this.linear(node, nName, a, rows, [...a.shape]);
+    }
+    const d = this.settled(dName, node);
+    const nv = this.values.get(nName);
+    const n: ActValue = nv?.kind === 'const'
+      ? { kind: 'act', shape: [...nv.t.dims], scale: this.q.options.activationBits, raw: false, relu: false, forms: Array.from(nv.t.data, (x) => constForm(Math.round(x * 2 ** this.q.options.activationBits))) }
+      : this.settled(nName, node);
+    const shape = n.shape.length >= d.shape.length && size(n.shape) >= size(d.shape) ? n.shape : d.shape;
+    const mn = broadcastIndex(n.shape, shape, node.name);
+    const md = broadcastIndex(d.shape, shape, node.name);
+    const target = this.activationScale(node.outputs[0]).scale;
+    if (size(shape) > size(d.shape)) {
+      // 1/den once per denominator, at enough bits for the smallest quotient step.
+      const bd = d.forms.map((f) => this.bounds(f, node.name));
+      const top = Math.max(...bd.map((b) => b.hi));
+      const K = bitsFor(top) + this.q.options.activationBits + 2;
+      const inv = this.divide(node, [...d.shape], { forms: d.forms.map(() => constForm(1)), scale: 0 }, d, K - d.scale);
+      const items = Array.from(mn, (i, j) => ({ base: constForm(0), pairs: [n.forms[i], inv.forms[md[j]]] }));
+      return this.products(node, [...shape], n.scale + inv.scale, items);
+    }
+    return this.divide(node, [...shape], { forms: Array.from(mn, (i) => n.forms[i]), scale: n.scale }, { forms: Array.from(md, (i) => d.forms[i]), scale: d.scale }, target);
+  }
+
+  /** Sqrt of a computed tensor that stays >= 0: floor(sqrt(x·2^k)), k making x's scale + k even. */
+  private sqrtOf(node: GraphNode, a: ActValue): ActValue {
+    const target = this.activationScale(node.outputs[0]).scale;
+    let k = Math.max(0, 2 * target - a.scale);
+    if ((a.scale + k) % 2 !== 0) k++;
+    const offset = this.lo.length;
+    const layer = { forms: [] as Form[], gadgets: [] as Gadget[] };
+    const out = a.forms.map((f) => {
+      const b = this.bounds(f, node.name);
+      if (b.lo < 0) throw new ZkinferError('QUANTIZATION_FAILED', `node "${node.name}" (${node.opType}): its input may reach ${(b.lo / 2 ** a.scale).toPrecision(4)}; Sqrt needs an input that stays >= 0`);
+      this.checkMagnitude(b.hi * 2 ** k, 0, node.name);
+      const shi = Math.floor(Math.sqrt(b.hi * 2 ** k)) + 1;
+      const g = { kind: 'sqrt', k, gb: bitsFor(2 * shi) } as const;
+      layer.forms.push(f);
+      layer.gadgets.push(g);
+      return signalForm(this.pushSignal(applySqrt(g, b.lo)!, applySqrt(g, b.hi)!));
+    });
+    const scale = (a.scale + k) / 2;
+    this.layers.push({ node: node.name, op: 'sqrt', shape: [layer.gadgets.length], scale, ...layer, offset });
+    return { kind: 'act', shape: [...a.shape], scale, forms: out, raw: false, relu: false };
+  }
+
+  /** A smooth element-wise function through one fn table for the whole tensor. */
+  private smooth(node: GraphNode, fnName: string, a: ActValue, tensor = node.outputs[0], lo?: number, hi?: number): ActValue {
+    const fn = SMOOTH_FNS[fnName];
+    let l = Infinity;
+    let h = -Infinity;
+    for (const f of a.forms) {
+      const b = this.bounds(f, node.name);
+      l = Math.min(l, b.lo);
+      h = Math.max(h, b.hi);
+    }
+    const choice = chooseFn(fn, { lo: lo ?? l, hi: hi ?? h, scale: a.scale }, this.activationScale(tensor).scale, node.name);
+    const offset = this.lo.length;
+    const forms = a.forms.map(() => signalForm(this.pushSignal(choice.outLo, choice.outHi)));
+    this.layers.push({ node: node.name, op: 'fn', shape: [a.forms.length], scale: choice.outScale, forms: a.forms, gadgets: a.forms.map(() => choice.gadget), table: choice.table, offset });
+    this.notes.push(`${fn.name} "${node.name}": piecewise polynomial, ${2 ** choice.gadget.h} segments of degree ${choice.gadget.d} on inputs at 2^-${choice.inScale}; largest error ${choice.maxError.toPrecision(3)}`);
+    return { kind: 'act', shape: [...a.shape], scale: choice.outScale, forms, raw: true, relu: false };
+  }
+
+  /** Rows along `axis`: for each, the flat indices of its elements. */
+  private rows(shape: readonly number[], axis: number): number[][] {
+    const st = strides(shape);
+    const n = shape[axis];
+    const out: number[][] = [];
+    for (let f = 0; f < size(shape); f++) {
+      if (Math.floor(f / st[axis]) % n !== 0) continue;
+      out.push(Array.from({ length: n }, (_, i) => f + i * st[axis]));
+    }
+    return out;
+  }
+
+  /** The maximum of each row, by a chain of Max2 gadgets in one layer. */
+  private rowMax(node: GraphNode, a: ActValue, rows: number[][]): Form[] {
+    const offset = this.lo.length;
+    const layer = { forms: [] as Form[], rhs: [] as Form[], gadgets: [] as Gadget[] };
+    const out = rows.map((r) => r.slice(1).reduce((m, i) => this.max2(node.name, layer, m, a.forms[i]), a.forms[r[0]]));
+    if (layer.gadgets.length > 0) this.layers.push({ node: node.name, op: 'max', shape: [layer.gadgets.length], scale: a.scale, ...layer, offset });
+    return out;
+  }
+
+  /**
+   * Softmax along an axis: x - max (<= 0, and 0 at the maximum), exp by a
+   * table, the row's sum inverted once and multiplied into each element.
+   */
+  private softmax(node: GraphNode, log: boolean): ActValue {
+    let a = this.act(node.inputs[0], node);
+    if (a.raw && this.tooWide(a.forms, MAX_BITS - 2)) a = this.materialize(node.name, node.inputs[0], a, false);
+    const axis = normAxis(attrInt(node, 'axis', -1), a.shape.length, node);
+    const rows = this.rows(a.shape, axis);
+    const max = this.rowMax(node, a, rows);
+    const d: Form[] = new Array(a.forms.length);
+    let lo = 0;
+    rows.forEach((r, k) => r.forEach((i) => {
+      d[i] = combine([a.forms[i], max[k]], [1, -1], 0);
+      lo = Math.min(lo, this.bounds(d[i], node.name).lo);
+    }));
+    const e = this.smooth(node, 'Exp', { ...a, forms: d }, `${node.outputs[0]}`, lo, 0);
+    const one = Math.round(2 ** e.scale);
+    const sums = rows.map((r) => combine(r.map((i) => e.forms[i]), r.map(() => 1), 0));
+    const eLo = Math.min(0, ...e.forms.map((f) => this.bounds(f, node.name).lo));
+    const sumLo = one + (rows[0].length - 1) * eLo - 2 ** (e.scale - this.q.options.activationBits);
+    if (log) {
+      const ls = this.smooth(node, 'Log', { kind: 'act', shape: [rows.length], scale: e.scale, forms: sums, raw: true, relu: false }, node.outputs[0], Math.max(1, sumLo), undefined);
+      // log_softmax = d - log(Σ exp(d)), aligned to the finer of the two scales.
+      const scale = Math.max(a.scale, ls.scale);
+      const forms = new Array<Form>(a.forms.length);
+      rows.forEach((r, k) => r.forEach((i) => {
+        forms[i] = combine([d[i], ls.forms[k]], [2 ** (scale - a.scale), -(2 ** (scale - ls.scale))], 0);
+      }));
+      return { kind: 'act', shape: [...a.shape], scale, forms, raw: true, relu: false };
+    }
+    const K = bitsFor(rows[0].length * one) + this.q.options.activationBits + 2;
+    const inv = this.divide(node, [rows.length], { forms: sums.map(() => constForm(1)), scale: 0 }, { forms: sums, scale: e.scale }, K - e.scale, sumLo);
+    const items = new Array<{ base: Form; pairs: Form[] }>(a.forms.length);
+    rows.forEach((r, k) => r.forEach((i) => (items[i] = { base: constForm(0), pairs: [e.forms[i], inv.forms[k]] })));
+    return this.products(node, [...a.shape], e.scale + inv.scale, items);
+  }
+
+  /** ReduceSum/ReduceMean (linear), ReduceMax/ReduceMin (Max2 chains) over any axes. */
+  private reduce(node: GraphNode): ActValue {
+    const a = this.act(node.inputs[0], node);
+    const r = a.shape.length;
+    const axesIn = node.inputs[1] ? Array.from(this.constant(node.inputs[1], node).data) : attrInts(node, 'axes');
+    const noop = attrInt(node, 'noop_with_empty_axes', 0) === 1;
+    if ((!axesIn || axesIn.length === 0) && noop) return a;
+    const axes = (axesIn && axesIn.length ? axesIn : a.shape.map((_, i) => i)).map((x) => normAxis(x, r, node));
+    const keep = attrInt(node, 'keepdims', 1) === 1;
+    const outShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const st = strides(a.shape);
+    const ost = strides(outShape);
+    const groups: number[][] = Array.from({ length: size(outShape) }, () => []);
+    for (let f = 0; f < a.forms.length; f++) {
+      let o = 0;
+      for (let d = 0; d < r; d++) if (!axes.includes(d)) o += (Math.floor(f / st[d]) % a.shape[d]) * ost[d];
+      groups[o].push(f);
+    }
+    const shape = keep ? outShape : a.shape.filter((_, i) => !axes.includes(i));
+    if (node.opType === 'ReduceSum' || node.opType === 'ReduceMean') {
+      const k = node.opType === 'ReduceMean' ? 1 / groups[0].length : 1;
+      return this.linear(node, node.inputs[0], a, { idx: groups, w: groups.map((g) => g.map(() => k)), bias: null }, shape);
+    }
+    const sign = node.opType === 'ReduceMax' ? 1 : -1;
+    const src: ActValue = sign === 1 ? a : { ...a, forms: a.forms.map((f) => combine([f], [-1], 0)) };
+    const m = this.rowMax(node, src, groups);
+    return { kind: 'act', shape, scale: a.scale, forms: sign === 1 ? m : m.map((f) => combine([f], [-1], 0)), raw: a.raw, relu: false };
+  }
+
+  /**
+   * LayerNormalization (opset 17) over the trailing axes from `axis`:
+   * (x - mean) / sqrt(var + eps) · scale + bias, from n·x - Σx, its squares'
+   * sum, one square root and one inverse per row.
+   */
+  private layerNorm(node: GraphNode): ActValue {
+    const a = this.settled(node.inputs[0], node);
+    const axis = normAxis(attrInt(node, 'axis', -1), a.shape.length, node);
+    const eps = attrFloat(node, 'epsilon', 1e-5);
+    const n = size(a.shape.slice(axis));
+    const rowsN = a.forms.length / n;
+    const gamma = this.constant(node.inputs[1], node);
+    const beta = node.inputs[2] ? this.constant(node.inputs[2], node) : null;
+    const norm = a.shape.slice(axis);
+    const gi = broadcastIndex(gamma.dims, norm, node.name);
+    const bi = beta ? broadcastIndex(beta.dims, norm, node.name) : null;
+    const rowsIdx = Array.from({ length: rowsN }, (_, r) => Array.from({ length: n }, (_, i) => r * n + i));
+    // d_i = n·x_i - Σx at x's scale: n times x - mean, exactly.
+    const d = rowsIdx.map((row) => row.map((i) => combine(row.map((t) => a.forms[t]), row.map((t) => (t === i ? n - 1 : -1)), 0)));
+    // V = Σ d_i² + n³·eps (scaled): n³·(var + eps).
+    const epsQ = Math.round(n ** 3 * eps * 2 ** (2 * a.scale));
+    const v = this.products(node, [rowsN], 2 * a.scale, d.map((row) => ({ base: constForm(epsQ), pairs: row.flatMap((f) => [f, f]) })));
+    const vLo = v.forms.map(() => epsQ);
+    // sqrt(V) ≈ n^1.5·std, then 1/sqrt(V) once per row.
+    const sq = this.sqrtOf(node, { ...v, raw: false });
+    const sLo = Math.floor(Math.sqrt(Math.max(1, vLo[0])));
+    const top = Math.max(...sq.forms.map((f) => this.bounds(f, node.name).hi));
+    const K = bitsFor(top) + this.q.options.activationBits + 4;
+    const inv = this.divide(node, [rowsN], { forms: sq.forms.map(() => constForm(1)), scale: 0 }, sq, K - sq.scale, Math.min(sLo, ...sq.forms.map((f) => this.bounds(f, node.name).lo).filter((x) => x > 0)));
+    // y_i = d_i·inv·sqrt(n)·gamma + beta: the product is raw, gamma and beta are weights.
+    const items = rowsIdx.flatMap((row, r) => row.map((_, i) => ({ base: constForm(0), pairs: [d[r][i], inv.forms[r]] })));
+    const p = this.products(node, [...a.shape], a.scale + inv.scale, items);
+    const rows: LinearRows = {
+      idx: p.forms.map((_, j) => [j]),
+      w: p.forms.map((_, j) => [Math.sqrt(n) * gamma.data[gi[j % n]]]),
+      bias: beta ? Float64Array.from(p.forms, (_, j) => beta.data[bi![j % n]]) : null,
+    };
+    return this.linear(node, node.inputs[0], p, rows, [...a.shape]);
+  }
+
+  /** Pow with a constant exponent: 1 (identity), 2 (a square, one product each), 0.5 (Sqrt). */
+  private pow(node: GraphNode): ActValue {
+    const e = Array.from(this.constant(node.inputs[1], node).data);
+    if (e.length !== 1) throw new ZkinferError('ONNX_UNSUPPORTED', `Pow node "${node.name}": only a scalar exponent is supported`);
+    if (e[0] === 1) return this.act(node.inputs[0], node);
+    if (e[0] === 0.5) return this.sqrtOf(node, this.act(node.inputs[0], node));
+    if (e[0] !== 2) throw new ZkinferError('ONNX_UNSUPPORTED', `Pow node "${node.name}": exponent ${e[0]} is not supported (1, 2 and 0.5 are)`);
+    const a = this.settled(node.inputs[0], node);
+    return this.products(node, [...a.shape], 2 * a.scale, a.forms.map((f) => ({ base: constForm(0), pairs: [f, f] })));
+  }
+
   /** ArgMax as the last op: one comparison chain; its output is the index. */
   private argmax(node: GraphNode): ActValue {
     const a = this.act(node.inputs[0], node);
@@ -678,11 +1025,22 @@ class Quantizer {
         for (let i = 0; i < r; i++) shape.push(norm.includes(i) ? 1 : a.shape[k++]);
         return this.reshape(node, a, shape);
       }
-      case 'Softmax': {
+      case 'Softmax':
+      case 'LogSoftmax': {
+        if (node.outputs[0] !== this.q.graph.output.name) return this.softmax(node, node.opType === 'LogSoftmax');
+        if (node.opType === 'LogSoftmax') return this.softmax(node, true);
         this.notes.push(`Softmax "${node.name}" dropped before proving: the output is its input (the logits); the top class is unchanged`);
         return this.act(node.inputs[0], node);
       }
       case 'ArgMax': return this.argmax(node);
+      case 'Div': return this.div(node);
+      case 'Sqrt': return this.sqrtOf(node, this.act(node.inputs[0], node));
+      case 'Pow': return this.pow(node);
+      case 'Sigmoid': case 'Tanh': case 'Erf': case 'Exp': case 'Log':
+        return this.smooth(node, node.opType, this.act(node.inputs[0], node));
+      case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin':
+        return this.reduce(node);
+      case 'LayerNormalization': return this.layerNorm(node);
       default:
         throw new ZkinferError('ONNX_UNSUPPORTED', `unsupported ONNX operator: ${node.opType} (node "${node.name}")`);
     }

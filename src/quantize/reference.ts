@@ -1,5 +1,6 @@
 import type { Program } from './program.js';
-import { applyArgmax, applyGadget, applyMax } from './gadgets.js';
+import { applyArgmax, applyDiv, applyFn, applyGadget, applyMax } from './gadgets.js';
+import type { Gadget, Layer } from './program.js';
 import { evalForm } from './forms.js';
 import { ZkinferError } from '../errors.js';
 
@@ -27,7 +28,7 @@ export function runReference(p: Program, input: readonly bigint[]): ReferenceRes
     for (let j = 0; j < layer.gadgets.length; j++) {
       const g = layer.gadgets[j];
       const acc = evalForm(layer.forms[j], v);
-      const out = g.kind === 'max' ? applyMax(g.nb, acc, evalForm(layer.rhs![j], v)) : applyGadget(g, acc);
+      const out = applyElement(layer, g, j, acc, v);
       if (out === null) {
         throw new ZkinferError('WITNESS_FAILED', `node "${layer.node}" element ${j}: accumulator ${acc} is outside its proven bounds`);
       }
@@ -35,6 +36,22 @@ export function runReference(p: Program, input: readonly bigint[]): ReferenceRes
     }
   }
   return { signals: v, output: p.outputForms.map((f) => evalForm(f, v)) };
+}
+
+/** One output of a layer's gadget, with the operands beyond its form. */
+function applyElement(layer: Layer, g: Gadget, j: number, acc: number, v: Float64Array): number | null {
+  switch (g.kind) {
+    case 'max': return applyMax(g.nb, acc, evalForm(layer.rhs![j], v));
+    case 'div': return applyDiv(g, acc, evalForm(layer.rhs![j], v));
+    case 'fn': return applyFn(g, layer.table!, acc);
+    case 'product': {
+      const f = layer.pairs![j];
+      let s = acc;
+      for (let t = 0; t < f.length; t += 2) s += evalForm(f[t], v) * evalForm(f[t + 1], v);
+      return s;
+    }
+    default: return applyGadget(g, acc);
+  }
 }
 
 export const argmax = (xs: ArrayLike<number>): number => {

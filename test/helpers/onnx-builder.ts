@@ -15,6 +15,8 @@ export interface ModelSpec {
   output: { name: string; shape: Array<number | string>; elemType?: number };
   nodes: NodeSpec[];
   initializers?: Array<{ name: string; dims: number[]; data: number[]; int64?: boolean }>;
+  /** @defaultValue 13 */
+  opset?: number;
 }
 
 const tensor = (name: string, dims: number[], data: number[], int64 = false) =>
@@ -28,7 +30,7 @@ const valueInfo = (name: string, shape: Array<number | string>, elemType = 1) =>
     type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
   });
 
-/** Writes a small ONNX model (opset 13) with the protobuf schema, for fixtures. */
+/** Writes a small ONNX model (opset 13 unless given) with the protobuf schema, for fixtures. */
 export function makeOnnx(spec: ModelSpec): Uint8Array {
   const nodes = spec.nodes.map((n, i) =>
     onnx.NodeProto.create({
@@ -46,7 +48,7 @@ export function makeOnnx(spec: ModelSpec): Uint8Array {
   );
   const model = onnx.ModelProto.create({
     irVersion: 7,
-    opsetImport: [{ domain: '', version: 13 }],
+    opsetImport: [{ domain: '', version: spec.opset ?? 13 }],
     producerName: 'zkinfer-test',
     graph: {
       name: 'g',

@@ -1,11 +1,9 @@
 import { ZkinferError } from '../../errors.js';
+import { bitOf } from '../../int.js';
 import type { Builder, Name } from '../builder.js';
 import { addScaled, addTerm, lin, ONE, plus, wireLin, type Lin } from '../lin.js';
 
-const TWO32 = 2 ** 32;
-
-/** Bit i of a non-negative integer below 2^53. */
-export const bitOf = (v: number, i: number): number => (i < 32 ? ((v % TWO32) >>> i) & 1 : (Math.floor(v / TWO32) >>> (i - 32)) & 1);
+export { bitOf };
 
 /**
  * The bits of a decomposed value. Bit `eliminated` (bit 0) is not a wire:

@@ -1,0 +1,113 @@
+import { makeOnnx, rand, type ModelSpec, type NodeSpec } from './onnx-builder.js';
+
+/** A tiny ONNX model per operator beyond ReLU, with the bound its integer program must meet against onnxruntime. */
+export interface SmoothFixture {
+  name: string;
+  op: string;
+  onnx: Uint8Array;
+  inputShape: number[];
+  /** Largest |integer reference - onnxruntime| accepted, in output units. */
+  tolerance: number;
+  /** Inputs drawn from [-range, range). @defaultValue 2 */
+  range?: number;
+}
+
+const r = rand(11);
+const vals = (n: number, scale = 1) => Array.from({ length: n }, () => r() * scale);
+const w = (name: string, dims: number[], scale = 1) => ({ name, dims, data: vals(dims.reduce((a, b) => a * b, 1), scale) });
+
+function model(inputShape: number[], outputShape: number[], nodes: NodeSpec[], initializers: ModelSpec['initializers'] = [], opset = 13): Uint8Array {
+  return makeOnnx({ input: { name: 'x', shape: ['N', ...inputShape.slice(1)] }, output: { name: 'y', shape: ['N', ...outputShape.slice(1)] }, nodes, initializers, opset });
+}
+
+const unary = (op: string, shape: number[], tolerance: number, range = 2): SmoothFixture => ({
+  name: op.toLowerCase(), op, inputShape: shape, tolerance, range,
+  onnx: model(shape, shape, [{ op, inputs: ['x'], outputs: ['y'] }]),
+});
+
+export const SMOOTH_FIXTURES: SmoothFixture[] = [
+  unary('Sigmoid', [1, 16], 0.004, 6),
+  unary('Tanh', [1, 16], 0.004, 3),
+  unary('Erf', [1, 16], 0.004, 3),
+  unary('Exp', [1, 16], 0.02),
+  {
+    name: 'log of a positive tensor', op: 'Log', inputShape: [1, 8], tolerance: 0.01,
+    onnx: model([1, 8], [1, 8], [
+      { op: 'Sigmoid', inputs: ['x'], outputs: ['s'] },
+      { op: 'Add', inputs: ['s', 'h'], outputs: ['e'] },
+      { op: 'Log', inputs: ['e'], outputs: ['y'] },
+    ], [{ name: 'h', dims: [], data: [0.25] }]),
+  },
+  {
+    name: 'mul of two computed tensors, broadcast', op: 'Mul', inputShape: [1, 2, 3], tolerance: 0.02,
+    onnx: model([1, 2, 3], [1, 2, 3], [
+      { op: 'Relu', inputs: ['x'], outputs: ['a'] },
+      { op: 'ReduceSum', inputs: ['x', 'ax'], outputs: ['s'], attrs: { keepdims: 1 } },
+      { op: 'Mul', inputs: ['a', 's'], outputs: ['y'] },
+    ], [{ name: 'ax', dims: [1], data: [2], int64: true }]),
+  },
+  {
+    name: 'matmul of two computed tensors (q·kᵀ)', op: 'MatMul', inputShape: [1, 2, 4, 3], tolerance: 0.03,
+    onnx: model([1, 2, 4, 3], [1, 2, 4, 4], [
+      { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: [0, 1, 3, 2] } },
+      { op: 'MatMul', inputs: ['x', 'xt'], outputs: ['y'] },
+    ]),
+  },
+  {
+    name: 'softmax inside the graph, then a linear layer', op: 'Softmax', inputShape: [1, 3, 5], tolerance: 0.01,
+    onnx: model([1, 3, 5], [1, 3, 2], [
+      { op: 'Softmax', inputs: ['x'], outputs: ['p'], attrs: { axis: -1 } },
+      { op: 'MatMul', inputs: ['p', 'W'], outputs: ['y'] },
+    ], [w('W', [5, 2])]),
+  },
+  {
+    name: 'softmax on axis 1', op: 'Softmax', inputShape: [1, 4, 3], tolerance: 0.01,
+    onnx: model([1, 4, 3], [1, 4, 3], [
+      { op: 'Softmax', inputs: ['x'], outputs: ['p'], attrs: { axis: 1 } },
+      { op: 'Add', inputs: ['p', 'c'], outputs: ['y'] },
+    ], [{ name: 'c', dims: [1], data: [0.5] }]),
+  },
+  {
+    name: 'logsoftmax as the last op', op: 'LogSoftmax', inputShape: [1, 6], tolerance: 0.02,
+    onnx: model([1, 6], [1, 6], [{ op: 'LogSoftmax', inputs: ['x'], outputs: ['y'], attrs: { axis: 1 } }]),
+  },
+  {
+    name: 'div of computed tensors and a shared denominator', op: 'Div', inputShape: [1, 2, 4], tolerance: 0.02,
+    onnx: model([1, 2, 4], [1, 2, 4], [
+      { op: 'Mul', inputs: ['x', 'x'], outputs: ['sq'] },
+      { op: 'ReduceMean', inputs: ['sq'], outputs: ['m'], attrs: { axes: [2], keepdims: 1 } },
+      { op: 'Add', inputs: ['m', 'one'], outputs: ['d'] },
+      { op: 'Div', inputs: ['x', 'd'], outputs: ['y'] },
+    ], [{ name: 'one', dims: [], data: [1] }]),
+  },
+  {
+    name: 'element-wise div and sqrt', op: 'Sqrt', inputShape: [1, 6], tolerance: 0.02,
+    onnx: model([1, 6], [1, 6], [
+      { op: 'Mul', inputs: ['x', 'x'], outputs: ['sq'] },
+      { op: 'Add', inputs: ['sq', 'h'], outputs: ['d'] },
+      { op: 'Sqrt', inputs: ['d'], outputs: ['s'] },
+      { op: 'Div', inputs: ['x', 's'], outputs: ['y'] },
+    ], [{ name: 'h', dims: [], data: [0.5] }]),
+  },
+  {
+    name: 'reducemax and reducemin over two axes', op: 'ReduceMax', inputShape: [1, 3, 4], tolerance: 0.01,
+    onnx: model([1, 3, 4], [1, 1, 2], [
+      { op: 'ReduceMax', inputs: ['x'], outputs: ['a'], attrs: { axes: [1, 2], keepdims: 1 } },
+      { op: 'ReduceMin', inputs: ['x'], outputs: ['b'], attrs: { axes: [1, 2], keepdims: 1 } },
+      { op: 'Concat', inputs: ['a', 'b'], outputs: ['y'], attrs: { axis: 2 } },
+    ]),
+  },
+  {
+    name: 'layernormalization (opset 17)', op: 'LayerNormalization', inputShape: [1, 4, 8], tolerance: 0.03,
+    onnx: model([1, 4, 8], [1, 4, 8], [
+      { op: 'LayerNormalization', inputs: ['x', 'g', 'b'], outputs: ['y'], attrs: { axis: -1, epsilon: 1e-5 } },
+    ], [w('g', [8]), w('b', [8])], 17),
+  },
+  {
+    name: 'pow 2 and pow 0.5', op: 'Pow', inputShape: [1, 5], tolerance: 0.02,
+    onnx: model([1, 5], [1, 5], [
+      { op: 'Pow', inputs: ['x', 'two'], outputs: ['p'] },
+      { op: 'Pow', inputs: ['p', 'half'], outputs: ['y'] },
+    ], [{ name: 'two', dims: [], data: [2] }, { name: 'half', dims: [], data: [0.5] }]),
+  },
+];
