@@ -15,8 +15,6 @@ describe.each(SMOOTH_FIXTURES)('$name', (f) => {
     const tests = scaled(samplesFor(f.inputShape, 8, 2));
     const c = await compareWithOrt(f.onnx, cal, tests, { inputRange: [-range, range] });
     expect(c.maxErr).toBeLessThan(f.tolerance);
-    const ops = c.program.layers.map((l) => l.op);
-    expect(ops.length).toBeGreaterThan(0);
     for (const t of tests.slice(0, 3)) {
       const q = quantizeInput(c.program.io, flattenTensor(t, f.inputShape, 'input'));
       const low = lowerProgram(c.program, q, { names: false });

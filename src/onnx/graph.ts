@@ -3,6 +3,8 @@
 export interface ConstTensor {
   readonly dims: readonly number[];
   readonly data: Float64Array;
+  /** An integer tensor (int32/int64): Div truncates, as ONNX does on integers. */
+  readonly int?: boolean;
 }
 
 export type AttrValue =

@@ -8,6 +8,10 @@ export const SUPPORTED_OPS = [
   'Softmax', 'LogSoftmax', 'ArgMax',
   'Div', 'Sqrt', 'Pow', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log',
   'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'LayerNormalization',
+  'Slice', 'Gather', 'Expand', 'Tile', 'Split', 'Where', 'Cast', 'Neg', 'Dropout',
+  'Max', 'Min', 'Abs', 'Clip', 'LeakyRelu', 'PRelu', 'HardSigmoid', 'HardSwish', 'Reciprocal',
+  // Folded when their inputs are constant (the shape arithmetic exporters emit).
+  'Shape', 'Size', 'ConstantOfShape', 'Range', 'Equal', 'Less', 'Greater', 'Floor', 'Ceil',
 ] as const;
 
 /** Supported only when they produce the graph output. */

@@ -80,5 +80,5 @@ export function decodeTensor(t: TensorProtoLike, maxElements = Number.MAX_SAFE_I
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(out[i])) throw new ZkinferError('ONNX_MALFORMED', `${label} value ${i} is ${out[i]}; expected a finite number`);
   }
-  return { dims, data: out };
+  return dt === DT_INT32 || dt === DT_INT64 ? { dims, data: out, int: true } : { dims, data: out };
 }

@@ -3,7 +3,6 @@ import * as ort from 'onnxruntime-node';
 import type { Graph } from '../onnx/graph.js';
 
 const { onnx } = onnxProto;
-const FLOAT = 1;
 
 /**
  * The float reference: onnxruntime running the original ONNX model. For
@@ -19,10 +18,11 @@ export class FloatModel {
       const m = onnx.ModelProto.decode(bytes);
       const outputs = (m.graph!.output ??= []);
       const have = new Set(outputs.map((o) => o.name));
+      // Untyped: onnxruntime infers each one (shape arithmetic is int64, a mask bool).
       for (const n of graph.nodes) {
         for (const name of n.outputs) {
           if (name && !have.has(name)) {
-            outputs.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: FLOAT } } }));
+            outputs.push(onnx.ValueInfoProto.create({ name }));
             have.add(name);
           }
         }

@@ -10,6 +10,9 @@ import { applyDiv, applySqrt, bitsFor, chooseGadget, compareBits, gadgetRange, M
 import { chooseFn, SMOOTH_FNS } from './fn-table.js';
 import { broadcastIndex } from './broadcast.js';
 import { window2d, windowTaps } from './windows.js';
+import { foldNode, FLOAT_TYPES, type FoldInput } from './fold.js';
+import { expandMap, gatherMap, sliceMap, splitMaps, tileMap, type IndexMap } from './shape-ops.js';
+import { IMPORT_LIMITS } from '../onnx/limits.js';
 import { ZkinferError } from '../errors.js';
 
 interface ConstValue { kind: 'const'; t: ConstTensor }
@@ -949,6 +952,131 @@ class Quantizer {
     return this.products(node, [...a.shape], 2 * a.scale, a.forms.map((f) => ({ base: constForm(0), pairs: [f, f] })));
   }
 
+  /** A node evaluated at compile time: constant inputs, or the shape of a computed one. */
+  private fold(node: GraphNode): ConstTensor | null {
+    const inputs: FoldInput[] = node.inputs.map((n) => {
+      const v = n === '' ? undefined : this.values.get(n);
+      return v === undefined ? undefined : v.kind === 'const' ? v.t : { shape: v.shape };
+    });
+    return foldNode(node, inputs, IMPORT_LIMITS.maxTensorElements);
+  }
+
+  private mapped(a: ActValue, m: IndexMap): ActValue {
+    return { ...a, shape: m.shape, forms: Array.from(m.src, (i) => a.forms[i]) };
+  }
+
+  private intsOf(node: GraphNode, k: number): number[] | null {
+    return node.inputs[k] ? Array.from(this.constant(node.inputs[k], node).data) : null;
+  }
+
+  /** Slice, Gather, Expand, Tile and Split of a computed tensor move forms: no constraint. */
+  private shapeOp(node: GraphNode): ActValue {
+    const a = this.act(node.inputs[0], node);
+    const max = IMPORT_LIMITS.maxTensorElements;
+    switch (node.opType) {
+      case 'Slice': return this.mapped(a, sliceMap(node, a.shape, this.intsOf(node, 1) ?? attrInts(node, 'starts') ?? [], this.intsOf(node, 2) ?? attrInts(node, 'ends') ?? [], this.intsOf(node, 3) ?? attrInts(node, 'axes'), this.intsOf(node, 4), max));
+      case 'Gather': {
+        if (this.values.get(node.inputs[1])?.kind !== 'const') throw new ZkinferError('ONNX_UNSUPPORTED', `Gather node "${node.name}": computed indices are not supported (constant indices only)`);
+        return this.mapped(a, gatherMap(node, a.shape, this.constant(node.inputs[1], node), attrInt(node, 'axis', 0), max));
+      }
+      case 'Expand': return this.mapped(a, expandMap(node, a.shape, this.intsOf(node, 1) ?? [], max));
+      case 'Tile': return this.mapped(a, tileMap(node, a.shape, this.intsOf(node, 1) ?? [], max));
+      case 'Split': {
+        const sizes = this.intsOf(node, 1) ?? attrInts(node, 'split');
+        const maps = splitMaps(node, a.shape, attrInt(node, 'axis', 0), sizes, node.outputs.length, max);
+        maps.forEach((m, i) => i > 0 && this.values.set(node.outputs[i], this.mapped(a, m)));
+        return this.mapped(a, maps[0]);
+      }
+      default: throw new ZkinferError('ONNX_UNSUPPORTED', `unsupported ONNX operator: ${node.opType} (node "${node.name}")`);
+    }
+  }
+
+  /** Element-wise max (sign 1) or min (sign -1) of form pairs, by Max2 gadgets in one layer (min(a, b) = -max(-a, -b)). */
+  private maxOf(node: GraphNode, pairs: Array<[Form, Form]>, scale: number, sign: 1 | -1): Form[] {
+    const offset = this.lo.length;
+    const layer = { forms: [] as Form[], rhs: [] as Form[], gadgets: [] as Gadget[] };
+    const neg = (f: Form) => combine([f], [-1], 0);
+    const out = pairs.map(([a, b]) => (sign === 1 ? this.max2(node.name, layer, a, b) : neg(this.max2(node.name, layer, neg(a), neg(b)))));
+    if (layer.gadgets.length > 0) this.layers.push({ node: node.name, op: 'max', shape: [layer.gadgets.length], scale, ...layer, offset });
+    return out;
+  }
+
+  /** Max and Min of tensors (computed or constant, broadcast), folded pairwise. */
+  private maxMin(node: GraphNode): ActValue {
+    const { vals, scale } = this.aligned(node, node.inputs, true);
+    return vals.slice(1).reduce((acc, v) => {
+      const shape = acc.shape.length >= v.shape.length && size(acc.shape) >= size(v.shape) ? acc.shape : v.shape;
+      const ma = broadcastIndex(acc.shape, shape, node.name);
+      const mb = broadcastIndex(v.shape, shape, node.name);
+      const forms = this.maxOf(node, Array.from(ma, (i, j) => [acc.forms[i], v.forms[mb[j]]] as [Form, Form]), scale, node.opType === 'Max' ? 1 : -1);
+      return { kind: 'act', shape: [...shape], scale, forms, raw: false, relu: false };
+    }, vals[0]);
+  }
+
+  /** Clip to [lo, hi] (either may be absent): a Max2 with each constant bound. */
+  private clip(node: GraphNode, a: ActValue, lo: number | null, hi: number | null): ActValue {
+    let forms = a.forms;
+    const k = 2 ** a.scale;
+    if (lo !== null) forms = this.maxOf(node, forms.map((f) => [f, constForm(Math.round(lo * k))]), a.scale, 1);
+    if (hi !== null) forms = this.maxOf(node, forms.map((f) => [f, constForm(Math.round(hi * k))]), a.scale, -1);
+    return { ...a, forms };
+  }
+
+  /** A constant attribute or input of Clip (opset 11 takes them as inputs). */
+  private clipBounds(node: GraphNode): [number | null, number | null] {
+    if (node.inputs.length > 1) {
+      const at = (k: number) => (node.inputs[k] ? this.constant(node.inputs[k], node).data[0] : null);
+      return [at(1), at(2)];
+    }
+    const f = (name: string) => (node.attrs.has(name) ? attrFloat(node, name, 0) : null);
+    return [f('min'), f('max')];
+  }
+
+  /**
+   * max(x, αx) for 0 <= α <= 1, min(x, αx) above 1: LeakyRelu and PRelu as
+   * one comparison of two forms at the slope's weight scale.
+   */
+  private leaky(node: GraphNode, a: ActValue, slopes: ArrayLike<number>): ActValue {
+    const ws = this.weightScale(node.name, [1, ...Array.from(slopes)]);
+    const one = 2 ** ws;
+    const scale = a.scale + ws;
+    const out = a.forms.map((f, j) => {
+      const s = slopes[j % slopes.length];
+      return [combine([f], [one], 0), combine([f], [Math.round(s * one)], 0), s <= 1 ? 1 : -1] as const;
+    });
+    const up = this.maxOf(node, out.filter((o) => o[2] === 1).map((o) => [o[0], o[1]]), scale, 1);
+    const down = this.maxOf(node, out.filter((o) => o[2] === -1).map((o) => [o[0], o[1]]), scale, -1);
+    let iu = 0;
+    let id = 0;
+    return { kind: 'act', shape: [...a.shape], scale, forms: out.map((o) => (o[2] === 1 ? up[iu++] : down[id++])), raw: true, relu: false };
+  }
+
+  private settledAct(node: GraphNode): ActValue {
+    const a = this.act(node.inputs[0], node);
+    return a.raw && this.tooWide(a.forms, MAX_BITS - 12) ? this.materialize(node.name, node.inputs[0], a, false) : a;
+  }
+
+  /** HardSigmoid: clip(αx + β, 0, 1), a linear map then two comparisons. */
+  private hardSigmoid(node: GraphNode, a: ActValue, alpha: number, beta: number): ActValue {
+    const rows: LinearRows = { idx: a.forms.map((_, i) => [i]), w: a.forms.map(() => [alpha]), bias: Float64Array.from(a.forms, () => beta) };
+    const lin = this.linear(node, node.inputs[0], a, rows, [...a.shape]);
+    return this.clip(node, lin, 0, 1);
+  }
+
+  /** Where with a constant condition: each element from one side or the other (either may be a constant). */
+  private where(node: GraphNode): ActValue {
+    if (this.values.get(node.inputs[0])?.kind !== 'const') throw new ZkinferError('ONNX_UNSUPPORTED', `Where node "${node.name}": a computed condition is not supported (constant only)`);
+    const cond = this.constant(node.inputs[0], node);
+    const { vals, scale } = this.aligned(node, node.inputs.slice(1, 3));
+    const [x, y] = vals;
+    const shapes = [[...cond.dims], x.shape, y.shape];
+    const r = Math.max(...shapes.map((t) => t.length));
+    const shape = Array.from({ length: r }, (_, i) => Math.max(...shapes.map((t) => t[i - (r - t.length)] ?? 1)));
+    const [mc, mx, my] = shapes.map((t) => broadcastIndex(t, shape, node.name));
+    const forms = Array.from(mc, (ic, j) => (cond.data[ic] !== 0 ? x.forms[mx[j]] : y.forms[my[j]]));
+    return { kind: 'act', shape, scale, forms, raw: x.raw || y.raw, relu: false };
+  }
+
   /** ArgMax as the last op: one comparison chain; its output is the index. */
   private argmax(node: GraphNode): ActValue {
     const a = this.act(node.inputs[0], node);
@@ -1041,6 +1169,44 @@ class Quantizer {
       case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin':
         return this.reduce(node);
       case 'LayerNormalization': return this.layerNorm(node);
+      case 'Slice': case 'Gather': case 'Expand': case 'Tile': case 'Split': return this.shapeOp(node);
+      case 'Where': return this.where(node);
+      case 'Dropout': return this.act(node.inputs[0], node);
+      case 'Cast': {
+        const to = attrInt(node, 'to', 1);
+        if (!FLOAT_TYPES.has(to)) throw new ZkinferError('ONNX_UNSUPPORTED', `Cast node "${node.name}": a computed tensor can only be cast between float types (to ${to} is not)`);
+        return this.act(node.inputs[0], node);
+      }
+      case 'Max': case 'Min': return this.maxMin(node);
+      case 'Abs': {
+        const a = this.settledAct(node);
+        return { ...a, forms: this.maxOf(node, a.forms.map((f) => [f, combine([f], [-1], 0)]), a.scale, 1) };
+      }
+      case 'Clip': {
+        const [lo, hi] = this.clipBounds(node);
+        return this.clip(node, this.settledAct(node), lo, hi);
+      }
+      case 'LeakyRelu': return this.leaky(node, this.settledAct(node), [attrFloat(node, 'alpha', 0.01)]);
+      case 'PRelu': {
+        const a = this.settledAct(node);
+        const slope = this.constant(node.inputs[1], node);
+        const map = broadcastIndex(slope.dims, a.shape, node.name);
+        return this.leaky(node, a, Array.from(map, (k) => slope.data[k]));
+      }
+      case 'HardSigmoid': return this.hardSigmoid(node, this.settledAct(node), attrFloat(node, 'alpha', 0.2), attrFloat(node, 'beta', 0.5));
+      case 'HardSwish': {
+        const a = this.settled(node.inputs[0], node);
+        const h = this.hardSigmoid(node, a, 1 / 6, 0.5);
+        return this.products(node, [...a.shape], a.scale + h.scale, a.forms.map((f, j) => ({ base: constForm(0), pairs: [f, h.forms[j]] })));
+      }
+      case 'Reciprocal': {
+        const d = this.settled(node.inputs[0], node);
+        return this.divide(node, [...d.shape], { forms: d.forms.map(() => constForm(1)), scale: 0 }, d, this.activationScale(node.outputs[0]).scale);
+      }
+      case 'Neg': {
+        const a = this.act(node.inputs[0], node);
+        return { ...a, forms: a.forms.map((f) => combine([f], [-1], 0)) };
+      }
       default:
         throw new ZkinferError('ONNX_UNSUPPORTED', `unsupported ONNX operator: ${node.opType} (node "${node.name}")`);
     }
@@ -1057,8 +1223,8 @@ class Quantizer {
     for (const [name, t] of graph.constants) this.values.set(name, { kind: 'const', t });
 
     for (const node of graph.nodes) {
-      const v = this.step(node);
-      this.values.set(node.outputs[0], v);
+      const folded = this.fold(node);
+      this.values.set(node.outputs[0], folded ? { kind: 'const', t: folded } : this.step(node));
     }
     let out = this.values.get(graph.output.name);
     if (!out || out.kind !== 'act') throw new ZkinferError('ONNX_UNSUPPORTED', 'the model output does not depend on its input');

@@ -20,9 +20,9 @@ function model(inputShape: number[], outputShape: number[], nodes: NodeSpec[], i
   return makeOnnx({ input: { name: 'x', shape: ['N', ...inputShape.slice(1)] }, output: { name: 'y', shape: ['N', ...outputShape.slice(1)] }, nodes, initializers, opset });
 }
 
-const unary = (op: string, shape: number[], tolerance: number, range = 2): SmoothFixture => ({
+const unary = (op: string, shape: number[], tolerance: number, range = 2, opset = 13): SmoothFixture => ({
   name: op.toLowerCase(), op, inputShape: shape, tolerance, range,
-  onnx: model(shape, shape, [{ op, inputs: ['x'], outputs: ['y'] }]),
+  onnx: model(shape, shape, [{ op, inputs: ['x'], outputs: ['y'] }], [], opset),
 });
 
 export const SMOOTH_FIXTURES: SmoothFixture[] = [
@@ -109,5 +109,46 @@ export const SMOOTH_FIXTURES: SmoothFixture[] = [
       { op: 'Pow', inputs: ['x', 'two'], outputs: ['p'] },
       { op: 'Pow', inputs: ['p', 'half'], outputs: ['y'] },
     ], [{ name: 'two', dims: [], data: [2] }, { name: 'half', dims: [], data: [0.5] }]),
+  },
+  unary('Abs', [1, 6], 0.01),
+  unary('Neg', [1, 6], 0.01),
+  unary('HardSwish', [1, 8], 0.02, 4, 14),
+  {
+    name: 'leakyrelu, prelu (per channel), hardsigmoid', op: 'LeakyRelu', inputShape: [1, 3, 4], tolerance: 0.01, range: 4,
+    onnx: model([1, 3, 4], [1, 3, 4], [
+      { op: 'LeakyRelu', inputs: ['x'], outputs: ['a'], attrs: { alpha: 0.1 } },
+      { op: 'PRelu', inputs: ['a', 's'], outputs: ['b'] },
+      { op: 'HardSigmoid', inputs: ['b'], outputs: ['y'], attrs: { alpha: 0.2, beta: 0.5 } },
+    ], [{ name: 's', dims: [3, 1], data: [0.25, 0.5, 1.5] }]),
+  },
+  {
+    name: 'clip as relu6 (bounds as inputs), max and min of two tensors', op: 'Clip', inputShape: [1, 8], tolerance: 0.01, range: 8,
+    onnx: model([1, 8], [1, 8], [
+      { op: 'Clip', inputs: ['x', 'lo', 'hi'], outputs: ['c'] },
+      { op: 'Neg', inputs: ['x'], outputs: ['n'] },
+      { op: 'Max', inputs: ['c', 'n'], outputs: ['m'] },
+      { op: 'Min', inputs: ['m', 'k'], outputs: ['y'] },
+    ], [{ name: 'lo', dims: [], data: [0] }, { name: 'hi', dims: [], data: [6] }, { name: 'k', dims: [8], data: [1, 2, 3, 4, 5, 6, 7, 0] }]),
+  },
+  {
+    name: 'slice with steps, split, gather, expand, tile, where, cast', op: 'Slice', inputShape: [1, 4, 6], tolerance: 0.01,
+    onnx: model([1, 4, 6], [1, 2, 12], [
+      { op: 'Slice', inputs: ['x', 'st', 'en', 'ax', 'sp'], outputs: ['s'] },
+      { op: 'Split', inputs: ['s', 'parts'], outputs: ['p0', 'p1'], attrs: { axis: 2 } },
+      { op: 'Add', inputs: ['p0', 'p1'], outputs: ['q'] },
+      { op: 'Gather', inputs: ['q', 'gi'], outputs: ['g'], attrs: { axis: 1 } },
+      { op: 'Tile', inputs: ['g', 'rep'], outputs: ['t'] },
+      { op: 'Cast', inputs: ['t'], outputs: ['c'], attrs: { to: 1 } },
+      { op: 'Cast', inputs: ['condf'], outputs: ['cond'], attrs: { to: 9 } },
+      { op: 'Where', inputs: ['cond', 'c', 'z'], outputs: ['w'] },
+      { op: 'Shape', inputs: ['w'], outputs: ['shp'] },
+      { op: 'Expand', inputs: ['w', 'shp'], outputs: ['y'] },
+    ], [
+      { name: 'st', dims: [2], data: [0, 5], int64: true }, { name: 'en', dims: [2], data: [4, 1], int64: true },
+      { name: 'ax', dims: [2], data: [1, 2], int64: true }, { name: 'sp', dims: [2], data: [2, -1], int64: true },
+      { name: 'parts', dims: [2], data: [2, 2], int64: true }, { name: 'gi', dims: [2], data: [1, 0], int64: true },
+      { name: 'rep', dims: [3], data: [1, 1, 6], int64: true },
+      { name: 'condf', dims: [12], data: [1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1] }, { name: 'z', dims: [], data: [0.5] },
+    ]),
   },
 ];
