@@ -9,6 +9,8 @@ import { commitLayout, inputsPerPack, POSEIDON_WIDTH } from '../receipt/commitme
 import type { InputVisibility } from '../receipt/io.js';
 import type { ProofSystem } from '../receipt/receipt.js';
 import { requiredPower } from '../setup/ptau.js';
+import { foldNode, FLOAT_TYPES } from '../quantize/fold.js';
+import { expandMap, gatherMap, sliceMap, splitMaps, tileMap } from '../quantize/shape-ops.js';
 import { ZkinferError } from '../errors.js';
 
 /**
@@ -544,6 +546,28 @@ class Estimator {
     return { kind: 'act', shape, raw: true, relu: false };
   }
 
+  private optInts(node: GraphNode, k: number): number[] | null {
+    return node.inputs[k] ? this.ints(node.inputs[k], node) : null;
+  }
+
+  /** Element moves: free. */
+  private shapeOp(node: GraphNode): ActVal {
+    const a = this.act(node.inputs[0], node);
+    const max = this.o.maxTensorElements;
+    const moved = (shape: number[]): ActVal => ({ ...a, shape: this.shaped(node, shape) });
+    switch (node.opType) {
+      case 'Slice': return moved(sliceMap(node, a.shape, this.optInts(node, 1) ?? attrInts(node, 'starts') ?? [], this.optInts(node, 2) ?? attrInts(node, 'ends') ?? [], this.optInts(node, 3) ?? attrInts(node, 'axes'), this.optInts(node, 4), max).shape);
+      case 'Gather': return moved(gatherMap(node, a.shape, this.constant(node.inputs[1], node), attrInt(node, 'axis', 0), max).shape);
+      case 'Expand': return moved(expandMap(node, a.shape, this.optInts(node, 1) ?? [], max).shape);
+      case 'Tile': return moved(tileMap(node, a.shape, this.optInts(node, 1) ?? [], max).shape);
+      default: {
+        const maps = splitMaps(node, a.shape, attrInt(node, 'axis', 0), this.optInts(node, 1) ?? attrInts(node, 'split'), node.outputs.length, max);
+        maps.forEach((m, i) => i > 0 && this.values.set(node.outputs[i], { ...a, shape: this.shaped(node, m.shape) }));
+        return moved(maps[0].shape);
+      }
+    }
+  }
+
   private pow(node: GraphNode): ActVal {
     const e = Array.from(this.constant(node.inputs[1], node).data);
     if (e.length !== 1 || ![0.5, 1, 2].includes(e[0])) fail('ONNX_UNSUPPORTED', node, `exponent [${e.slice(0, 4)}] is not supported (1, 2 and 0.5 are)`);
@@ -588,6 +612,21 @@ class Estimator {
       case 'Sigmoid': case 'Tanh': case 'Erf': case 'Exp': case 'Log': return this.elementwise(node, FN_COST);
       case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin': return this.reduce(node);
       case 'LayerNormalization': return this.layerNorm(node);
+      case 'Slice': case 'Gather': case 'Expand': case 'Tile': case 'Split': return this.shapeOp(node);
+      case 'Where': {
+        this.constant(node.inputs[0], node);
+        return this.binary({ ...node, inputs: node.inputs.slice(1) }, 0);
+      }
+      case 'Cast': {
+        if (!FLOAT_TYPES.has(attrInt(node, 'to', 1))) fail('ONNX_UNSUPPORTED', node, 'a computed tensor can only be cast between float types');
+        return this.act(node.inputs[0], node);
+      }
+      case 'Neg': case 'Dropout': return this.act(node.inputs[0], node);
+      case 'Max': case 'Min': return this.binary(node, MAX2_COST);
+      case 'Abs': case 'LeakyRelu': case 'PRelu': return this.elementwise(node, MAX2_COST);
+      case 'Clip': case 'HardSigmoid': return this.elementwise(node, 2 * MAX2_COST);
+      case 'HardSwish': return this.elementwise(node, 2 * MAX2_COST + 1);
+      case 'Reciprocal': return this.elementwise(node, DIV_COST);
       case 'ArgMax': return this.argmax(node);
       case 'Flatten': {
         const a = this.act(node.inputs[0], node);
@@ -627,13 +666,22 @@ class Estimator {
     this.layers.push({ op: 'input-range', node: graph.input.name, elements: nIn, constraints: nIn * bits, terms: 0 });
     this.values.set(graph.input.name, { kind: 'act', shape: [...graph.input.shape], raw: false, relu: false });
     for (const [name, t] of graph.constants) this.values.set(name, { kind: 'const', t });
-    for (const node of graph.nodes) this.values.set(node.outputs[0], this.step(node));
+    for (const node of graph.nodes) {
+      const inputs = node.inputs.map((n) => {
+        const v = n === '' ? undefined : this.values.get(n);
+        return v === undefined ? undefined : v.kind === 'const' ? v.t : { shape: v.shape };
+      });
+      const folded = foldNode(node, inputs, o.maxTensorElements);
+      this.values.set(node.outputs[0], folded ? { kind: 'const', t: folded } : this.step(node));
+    }
 
     const out = this.values.get(graph.output.name);
     if (!out || out.kind !== 'act') throw new ZkinferError('ONNX_UNSUPPORTED', 'the model output does not depend on its input');
     const nOut = count(graph.output.shape);
     if (count(out.shape) !== nOut) throw new ZkinferError('ONNX_INVALID', `the graph declares output shape [${graph.output.shape}] but computes [${out.shape}]`);
     if (out.relu) this.layers.push({ op: 'Relu', node: graph.output.name, elements: nOut, constraints: nOut * RELU_COST, terms: 0 });
+    // A raw output past the exact range is rescaled; an output no signal can be eliminated for stays one linear constraint.
+    this.layers.push({ op: 'output', node: graph.output.name, elements: nOut, constraints: nOut * (1 + (out.raw ? RESCALE_COST : 0)), terms: 0 });
 
     let inputSignals: number;
     if (o.visibility === 'hashed') {
