@@ -25,6 +25,12 @@ interface ActValue {
   raw: boolean;
   /** A ReLU deferred past a MaxPool (they commute); applied when materialized. */
   relu: boolean;
+  /**
+   * Every element >= 0 and each row along the last axis sums to at most
+   * this (a softmax's rows): a MatMul by it is a weighted mean, bounded by
+   * the other operand's extremes rather than by their sum.
+   */
+  rowSum?: number;
 }
 type Value = ConstValue | ActValue;
 
@@ -47,6 +53,16 @@ const MAX_COMPOSE_GROWTH = 2;
 const COMPOSE_TERMS_FLOOR = 20_000;
 
 const log2ceil = (m: number): number => Math.ceil(Math.log2(m));
+/**
+ * A constant added to a computed tensor never rounds to zero: a LayerNorm's
+ * epsilon must keep the variance it is added to above zero, or the square
+ * root it feeds could be 0 and the division by it unbounded. The rounding
+ * error stays within one step.
+ */
+const roundKeepSign = (x: number): number => {
+  const r = Math.round(x);
+  return r === 0 && x !== 0 ? Math.sign(x) : r;
+};
 const attrInt = (n: GraphNode, name: string, dflt: number): number => {
   const a = n.attrs.get(name);
   return a && a.kind === 'int' ? a.value : dflt;
@@ -140,6 +156,9 @@ class Quantizer {
   private readonly hi: number[] = [];
   private readonly consumers = new Map<string, GraphNode[]>();
   private readonly folded = new Set<GraphNode>();
+  /** Nodes inside a found pattern (a decomposed LayerNorm), computed by the pattern's last node. */
+  private readonly skipped = new Set<GraphNode>();
+  private readonly layerNorms = new Map<GraphNode, { x: string; axes: number[]; eps: number }>();
   readonly layers: Layer[] = [];
   readonly scales: ScaleRecord[] = [];
   readonly notes: string[] = [];
@@ -203,7 +222,9 @@ class Quantizer {
     });
     this.layers.push({ node, tensor, op: relu ? 'relu' : 'rescale', shape: v.shape, scale: target, forms: v.forms, gadgets, offset });
     this.scales.push({ tensor, role: 'activation', scale: target, reason: act.reason });
-    return { kind: 'act', shape: v.shape, scale: target, forms, raw: false, relu: false };
+    // Rounding half up adds at most half a step per element to a row's sum.
+    const rowSum = v.rowSum !== undefined ? v.rowSum / 2 ** shift + v.shape[v.shape.length - 1] : undefined;
+    return { kind: 'act', shape: v.shape, scale: target, forms, raw: false, relu: false, ...(rowSum !== undefined ? { rowSum } : {}) };
   }
 
   /** Power-of-two weight scale: exact when the weights allow, else weightBits of precision. */
@@ -468,7 +489,7 @@ class Quantizer {
     const scale = Math.max(...acts.map((a) => a.scale));
     const vals = inputs.map((v): ActValue => {
       if (v.kind === 'const') {
-        return { kind: 'act', shape: [...v.t.dims], scale, raw: false, relu: false, forms: Array.from(v.t.data, (x) => constForm(Math.round(x * 2 ** scale))) };
+        return { kind: 'act', shape: [...v.t.dims], scale, raw: false, relu: false, forms: Array.from(v.t.data, (x) => constForm(roundKeepSign(x * 2 ** scale))) };
       }
       const k = 2 ** (scale - v.scale);
       return k === 1 ? v : { ...v, scale, forms: v.forms.map((f) => combine([f], [k], 0)) };
@@ -636,10 +657,10 @@ class Quantizer {
    * constraint per product). A factor that is a constant folds into the base.
    * The outputs are raw: at the factors' summed scale.
    */
-  private products(node: GraphNode, shape: number[], scale: number, items: Array<{ base: Form; pairs: Form[] }>): ActValue {
+  private products(node: GraphNode, shape: number[], scale: number, items: Array<{ base: Form; pairs: Form[]; bound?: readonly [number, number] }>, absBound = Infinity): ActValue {
     const offset = this.lo.length;
     const layer = { forms: [] as Form[], pairs: [] as Form[][], gadgets: [] as Gadget[] };
-    const out = items.map(({ base, pairs }) => {
+    const out = items.map(({ base, pairs, bound }) => {
       let b = base;
       const kept: Form[] = [];
       let lo = 0;
@@ -658,8 +679,8 @@ class Quantizer {
       }
       if (kept.length === 0) return b;
       const bb = this.bounds(b, node.name);
-      lo += bb.lo;
-      hi += bb.hi;
+      lo = Math.max(lo + bb.lo, -absBound, bound ? bound[0] + bb.lo : -Infinity);
+      hi = Math.min(hi + bb.hi, absBound, bound ? bound[1] + bb.hi : Infinity);
       this.checkMagnitude(lo, hi, node.name);
       layer.forms.push(b);
       layer.pairs.push(kept);
@@ -692,13 +713,23 @@ class Quantizer {
     const batch = ba.length >= bb.length && size(ba) >= size(bb) ? ba : bb;
     const ia = broadcastIndex(ba, batch, node.name);
     const ib = broadcastIndex(bb, batch, node.name);
-    const items: Array<{ base: Form; pairs: Form[] }> = [];
+    const items: Array<{ base: Form; pairs: Form[]; bound?: [number, number] }> = [];
     for (let z = 0; z < size(batch); z++) {
       for (let i = 0; i < M; i++) {
         for (let j = 0; j < N; j++) {
           const pairs: Form[] = [];
-          for (let k = 0; k < K; k++) pairs.push(a.forms[(ia[z] * M + i) * K + k], b.forms[(ib[z] * K + k) * N + j]);
-          items.push({ base: constForm(0), pairs });
+          let vlo = 0;
+          let vhi = 0;
+          for (let k = 0; k < K; k++) {
+            const f = b.forms[(ib[z] * K + k) * N + j];
+            pairs.push(a.forms[(ia[z] * M + i) * K + k], f);
+            if (a.rowSum !== undefined) {
+              const bb = this.bounds(f, node.name);
+              vlo = Math.min(vlo, bb.lo);
+              vhi = Math.max(vhi, bb.hi);
+            }
+          }
+          items.push({ base: constForm(0), pairs, ...(a.rowSum !== undefined ? { bound: [a.rowSum * vlo, a.rowSum * vhi] as [number, number] } : {}) });
         }
       }
     }
@@ -869,7 +900,9 @@ class Quantizer {
     const inv = this.divide(node, [rows.length], { forms: sums.map(() => constForm(1)), scale: 0 }, { forms: sums, scale: e.scale }, K - e.scale, sumLo);
     const items = new Array<{ base: Form; pairs: Form[] }>(a.forms.length);
     rows.forEach((r, k) => r.forEach((i) => (items[i] = { base: constForm(0), pairs: [e.forms[i], inv.forms[k]] })));
-    return this.products(node, [...a.shape], e.scale + inv.scale, items);
+    const p = this.products(node, [...a.shape], e.scale + inv.scale, items);
+    // Σ_i e_i·floor(2^K / Σ e) <= 2^K when no e_i is negative.
+    return eLo >= 0 && axis === a.shape.length - 1 ? { ...p, rowSum: 2 ** K } : p;
   }
 
   /** ReduceSum/ReduceMean (linear), ReduceMax/ReduceMin (Max2 chains) over any axes. */
@@ -902,43 +935,103 @@ class Quantizer {
   }
 
   /**
-   * LayerNormalization (opset 17) over the trailing axes from `axis`:
-   * (x - mean) / sqrt(var + eps) · scale + bias, from n·x - Σx, its squares'
-   * sum, one square root and one inverse per row.
+   * (x - mean) / sqrt(var + eps) over the trailing axes from `axis`, divided
+   * by sqrt(n) (a weight the caller folds in): d_i = n·x_i - Σx exactly, then
+   * V = Σ d_i² + n³·eps (n products), one square root and one inverse per row,
+   * and d_i·inv (one product each). Since d_i² <= V, |d_i·inv| stays below
+   * 2^(K + 1 - k/2) whatever the interval analysis says of d and inv apart.
    */
-  private layerNorm(node: GraphNode): ActValue {
-    const a = this.settled(node.inputs[0], node);
-    const axis = normAxis(attrInt(node, 'axis', -1), a.shape.length, node);
-    const eps = attrFloat(node, 'epsilon', 1e-5);
+  private normalized(node: GraphNode, inName: string, axis: number, eps: number): { value: ActValue; n: number } {
+    const a = this.settled(inName, node);
     const n = size(a.shape.slice(axis));
     const rowsN = a.forms.length / n;
+    const rowsIdx = Array.from({ length: rowsN }, (_, r) => Array.from({ length: n }, (_, i) => r * n + i));
+    const d = rowsIdx.map((row) => row.map((i) => combine(row.map((t) => a.forms[t]), row.map((t) => (t === i ? n - 1 : -1)), 0)));
+    const epsQ = Math.max(1, Math.round(n ** 3 * eps * 2 ** (2 * a.scale)));
+    const v = this.products(node, [rowsN], 2 * a.scale, d.map((row) => ({ base: constForm(epsQ), pairs: row.flatMap((f) => [f, f]) })));
+    const sq = this.sqrtOf(node, { ...v, raw: false });
+    const k = 2 * sq.scale - 2 * a.scale;
+    const sLo = Math.max(1, Math.floor(Math.sqrt(epsQ * 2 ** k)));
+    // The inverse's precision follows the calibrated spread of x (a precision choice, not a bound).
+    const st = this.q.stats.get(inName);
+    const typical = n ** 1.5 * Math.max(1e-3, st ? Math.max(Math.abs(st.min), Math.abs(st.max)) : 1) * 2 ** sq.scale;
+    const K = bitsFor(Math.ceil(typical)) + this.q.options.activationBits + 2;
+    const inv = this.divide(node, [rowsN], { forms: sq.forms.map(() => constForm(1)), scale: 0 }, sq, K - sq.scale, sLo);
+    const items = rowsIdx.flatMap((row, r) => row.map((_, i) => ({ base: constForm(0), pairs: [d[r][i], inv.forms[r]] })));
+    return { value: this.products(node, [...a.shape], a.scale + inv.scale, items, 2 ** (K + 1 - k / 2)), n };
+  }
+
+  /** LayerNormalization (opset 17): the normalized rows, then scale and bias as weights. */
+  private layerNorm(node: GraphNode): ActValue {
+    const x = this.act(node.inputs[0], node);
+    const axis = normAxis(attrInt(node, 'axis', -1), x.shape.length, node);
+    const { value: p, n } = this.normalized(node, node.inputs[0], axis, attrFloat(node, 'epsilon', 1e-5));
     const gamma = this.constant(node.inputs[1], node);
     const beta = node.inputs[2] ? this.constant(node.inputs[2], node) : null;
-    const norm = a.shape.slice(axis);
+    const norm = x.shape.slice(axis);
     const gi = broadcastIndex(gamma.dims, norm, node.name);
     const bi = beta ? broadcastIndex(beta.dims, norm, node.name) : null;
-    const rowsIdx = Array.from({ length: rowsN }, (_, r) => Array.from({ length: n }, (_, i) => r * n + i));
-    // d_i = n·x_i - Σx at x's scale: n times x - mean, exactly.
-    const d = rowsIdx.map((row) => row.map((i) => combine(row.map((t) => a.forms[t]), row.map((t) => (t === i ? n - 1 : -1)), 0)));
-    // V = Σ d_i² + n³·eps (scaled): n³·(var + eps).
-    const epsQ = Math.round(n ** 3 * eps * 2 ** (2 * a.scale));
-    const v = this.products(node, [rowsN], 2 * a.scale, d.map((row) => ({ base: constForm(epsQ), pairs: row.flatMap((f) => [f, f]) })));
-    const vLo = v.forms.map(() => epsQ);
-    // sqrt(V) ≈ n^1.5·std, then 1/sqrt(V) once per row.
-    const sq = this.sqrtOf(node, { ...v, raw: false });
-    const sLo = Math.floor(Math.sqrt(Math.max(1, vLo[0])));
-    const top = Math.max(...sq.forms.map((f) => this.bounds(f, node.name).hi));
-    const K = bitsFor(top) + this.q.options.activationBits + 4;
-    const inv = this.divide(node, [rowsN], { forms: sq.forms.map(() => constForm(1)), scale: 0 }, sq, K - sq.scale, Math.min(sLo, ...sq.forms.map((f) => this.bounds(f, node.name).lo).filter((x) => x > 0)));
-    // y_i = d_i·inv·sqrt(n)·gamma + beta: the product is raw, gamma and beta are weights.
-    const items = rowsIdx.flatMap((row, r) => row.map((_, i) => ({ base: constForm(0), pairs: [d[r][i], inv.forms[r]] })));
-    const p = this.products(node, [...a.shape], a.scale + inv.scale, items);
     const rows: LinearRows = {
       idx: p.forms.map((_, j) => [j]),
       w: p.forms.map((_, j) => [Math.sqrt(n) * gamma.data[gi[j % n]]]),
       bias: beta ? Float64Array.from(p.forms, (_, j) => beta.data[bi![j % n]]) : null,
     };
-    return this.linear(node, node.inputs[0], p, rows, [...a.shape]);
+    // Rescaled at once: the normalized rows carry the inverse's precision, which later layers do not need.
+    return this.materialize(node.name, node.outputs[0], this.linear(node, node.inputs[0], p, rows, [...x.shape]), false);
+  }
+
+  /**
+   * The LayerNorm opset 13 exports, Div(Sub(x, ReduceMean(x)),
+   * Sqrt(Add(ReduceMean(Pow(Sub, 2)), eps))), found before quantizing: its
+   * Div computes the normalized rows in one piece (the scale and bias after
+   * it stay ordinary Mul and Add), and the nodes between are skipped.
+   */
+  private findLayerNorms(): void {
+    const producer = new Map<string, GraphNode>();
+    for (const n of this.q.graph.nodes) for (const o of n.outputs) producer.set(o, n);
+    const only = (t: string, users: number) => (this.consumers.get(t) ?? []).length === users && t !== this.q.graph.output.name;
+    const constVal = (t: string): number | null => {
+      const c = this.q.graph.constants.get(t);
+      return c && c.data.length === 1 ? c.data[0] : null;
+    };
+    const meanAxes = (n: GraphNode | undefined): number[] | null => {
+      if (!n || n.opType !== 'ReduceMean' || attrInt(n, 'keepdims', 1) !== 1) return null;
+      return n.inputs[1] ? Array.from(this.q.graph.constants.get(n.inputs[1])?.data ?? []) : attrInts(n, 'axes');
+    };
+    for (const div of this.q.graph.nodes) {
+      if (div.opType !== 'Div') continue;
+      const sub = producer.get(div.inputs[0]);
+      const sqrt = producer.get(div.inputs[1]);
+      if (sub?.opType !== 'Sub' || sqrt?.opType !== 'Sqrt') continue;
+      const mean1 = producer.get(sub.inputs[1]);
+      const x = sub.inputs[0];
+      const add = producer.get(sqrt.inputs[0]);
+      if (!mean1 || mean1.inputs[0] !== x || add?.opType !== 'Add') continue;
+      const [vName, eName] = constVal(add.inputs[1]) !== null ? [add.inputs[0], add.inputs[1]] : [add.inputs[1], add.inputs[0]];
+      const eps = constVal(eName);
+      const mean2 = producer.get(vName);
+      const pow = mean2 ? producer.get(mean2.inputs[0]) : undefined;
+      const squares = pow && ((pow.opType === 'Pow' && pow.inputs[0] === sub.outputs[0] && constVal(pow.inputs[1]) === 2)
+        || (pow.opType === 'Mul' && pow.inputs[0] === sub.outputs[0] && pow.inputs[1] === sub.outputs[0]));
+      const a1 = meanAxes(mean1);
+      const a2 = meanAxes(mean2);
+      if (eps === null || eps <= 0 || !squares || !a1 || !a2 || a1.join() !== a2.join()) continue;
+      if (!only(mean1.outputs[0], 1) || !only(sub.outputs[0], 2) || !only(pow!.outputs[0], 1) || !only(mean2!.outputs[0], 1) || !only(add.outputs[0], 1) || !only(sqrt.outputs[0], 1)) continue;
+      this.layerNorms.set(div, { x, axes: a1, eps });
+      for (const n of [mean1, sub, pow!, mean2!, add, sqrt]) this.skipped.add(n);
+    }
+  }
+
+  /** A found LayerNorm's Div: the normalized rows, times sqrt(n). */
+  private fusedLayerNorm(node: GraphNode, ln: { x: string; axes: number[]; eps: number }): ActValue {
+    const x = this.act(ln.x, node);
+    const r = x.shape.length;
+    const axes = ln.axes.map((a) => normAxis(a, r, node)).sort((p, q) => p - q);
+    if (axes.some((a, i) => a !== r - axes.length + i)) throw new ZkinferError('ONNX_UNSUPPORTED', `node "${node.name}": a normalization over axes [${ln.axes}] that are not the trailing ones is not supported`);
+    const { value: p, n } = this.normalized(node, ln.x, axes[0], ln.eps);
+    const rows: LinearRows = { idx: p.forms.map((_, j) => [j]), w: p.forms.map(() => [Math.sqrt(n)]), bias: null };
+    this.notes.push(`LayerNorm pattern ending in "${node.name}" computed as one normalization`);
+    return this.materialize(node.name, node.outputs[0], this.linear(node, ln.x, p, rows, [...x.shape]), false);
   }
 
   /** Pow with a constant exponent: 1 (identity), 2 (a square, one product each), 0.5 (Sqrt). */
@@ -1222,7 +1315,14 @@ class Quantizer {
     this.values.set(graph.input.name, { kind: 'act', shape: [...graph.input.shape], scale: inScale, raw: false, relu: false, forms: inForms });
     for (const [name, t] of graph.constants) this.values.set(name, { kind: 'const', t });
 
+    this.findLayerNorms();
     for (const node of graph.nodes) {
+      if (this.skipped.has(node)) continue;
+      const ln = this.layerNorms.get(node);
+      if (ln) {
+        this.values.set(node.outputs[0], this.fusedLayerNorm(node, ln));
+        continue;
+      }
       const folded = this.fold(node);
       this.values.set(node.outputs[0], folded ? { kind: 'const', t: folded } : this.step(node));
     }
