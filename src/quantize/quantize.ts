@@ -43,6 +43,8 @@ interface LinearRows {
 
 /** Forms larger than this are materialized before composing further. */
 const MAX_FORM_TERMS = 8192;
+/** Output bits a function table aims for at most: past them its segments and degree cost more than the error they remove. */
+const FN_MAX_BITS = 9;
 /**
  * Composing a linear map over forms that are themselves sums multiplies the
  * terms the circuit compiler has to handle. Past this factor (and size), the
@@ -836,7 +838,7 @@ class Quantizer {
       l = Math.min(l, b.lo);
       h = Math.max(h, b.hi);
     }
-    const choice = chooseFn(fn, { lo: lo ?? l, hi: hi ?? h, scale: a.scale }, this.activationScale(tensor).scale, node.name);
+    const choice = chooseFn(fn, { lo: lo ?? l, hi: hi ?? h, scale: a.scale }, Math.min(FN_MAX_BITS, this.activationScale(tensor).scale), node.name);
     const offset = this.lo.length;
     const forms = a.forms.map(() => signalForm(this.pushSignal(choice.outLo, choice.outHi)));
     this.layers.push({ node: node.name, op: 'fn', shape: [a.forms.length], scale: choice.outScale, forms: a.forms, gadgets: a.forms.map(() => choice.gadget), table: choice.table, offset });
@@ -896,12 +898,13 @@ class Quantizer {
       }));
       return { kind: 'act', shape: [...a.shape], scale, forms, raw: true, relu: false };
     }
-    const K = bitsFor(rows[0].length * one) + this.q.options.activationBits + 2;
+    // The inverse needs the probabilities' bits, no more than the exp table holds.
+    const K = bitsFor(rows[0].length * one) + Math.min(FN_MAX_BITS, this.q.options.activationBits) + 2;
     const inv = this.divide(node, [rows.length], { forms: sums.map(() => constForm(1)), scale: 0 }, { forms: sums, scale: e.scale }, K - e.scale, sumLo);
     const items = new Array<{ base: Form; pairs: Form[] }>(a.forms.length);
     rows.forEach((r, k) => r.forEach((i) => (items[i] = { base: constForm(0), pairs: [e.forms[i], inv.forms[k]] })));
-    const p = this.products(node, [...a.shape], e.scale + inv.scale, items);
-    // Σ_i e_i·floor(2^K / Σ e) <= 2^K when no e_i is negative.
+    // Σ_i e_i·floor(2^K / Σ e) <= 2^K when no e_i is negative: so is each product.
+    const p = this.products(node, [...a.shape], e.scale + inv.scale, items, eLo >= 0 ? 2 ** K : Infinity);
     return eLo >= 0 && axis === a.shape.length - 1 ? { ...p, rowSum: 2 ** K } : p;
   }
 
