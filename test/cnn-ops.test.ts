@@ -52,15 +52,4 @@ describe('each operator against onnxruntime', () => {
     expect(c.program.notes.join()).toMatch(/folded/);
   });
 
-  it('ArgMax is accepted only as the last op, reported up front', () => {
-    const bytes = makeOnnx({
-      input: { name: 'x', shape: [1, 4] }, output: { name: 'y', shape: [1, 1] },
-      nodes: [
-        { op: 'ArgMax', name: 'am', inputs: ['x'], outputs: ['s'], attrs: { axis: 1 } },
-        { op: 'Relu', name: 'r', inputs: ['s'], outputs: ['y'] },
-      ],
-    });
-    expect(() => importOnnx(bytes)).toThrow(UnsupportedOpsError);
-    expect(() => importOnnx(bytes)).toThrow('ArgMax (node "am": only as the last op)');
-  });
 });

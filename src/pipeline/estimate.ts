@@ -581,11 +581,11 @@ class Estimator {
   private argmax(node: GraphNode): ActVal {
     const a = this.act(node.inputs[0], node);
     const axis = this.axis(node, attrInt(node, 'axis', 0), a.shape.length);
-    if (a.shape.some((d, i) => i !== axis && d !== 1)) fail('ONNX_UNSUPPORTED', node, `only a reduction over the single non-unit axis is supported (input [${a.shape}], axis ${axis})`);
     const shape = attrInt(node, 'keepdims', 1) === 1 ? a.shape.map((d, i) => (i === axis ? 1 : d)) : a.shape.filter((_, i) => i !== axis);
-    const n = count(a.shape);
+    const n = a.shape[axis];
     const out = this.shaped(node, shape);
-    this.layer(node, 1, n > 1 ? argmaxCost(n, ARGMAX_BITS) : 0);
+    // One chain per row along the axis.
+    this.layer(node, count(out), n > 1 ? count(out) * argmaxCost(n, ARGMAX_BITS) : 0);
     return { kind: 'act', shape: out, raw: false, relu: false };
   }
 
@@ -626,6 +626,7 @@ class Estimator {
       case 'Abs': case 'LeakyRelu': case 'PRelu': return this.elementwise(node, MAX2_COST);
       case 'Clip': case 'HardSigmoid': return this.elementwise(node, 2 * MAX2_COST);
       case 'HardSwish': return this.elementwise(node, 2 * MAX2_COST + 1);
+      case 'Gelu': return this.elementwise(node, FN_COST + 1);
       case 'Reciprocal': return this.elementwise(node, DIV_COST);
       case 'ArgMax': return this.argmax(node);
       case 'Flatten': {

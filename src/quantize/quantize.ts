@@ -1159,6 +1159,18 @@ class Quantizer {
     return this.clip(node, lin, 0, 1);
   }
 
+  /** Gelu (opset 20, exact form): x·(1 + erf(x/√2))/2, an Erf table and one product per element. */
+  private gelu(node: GraphNode): ActValue {
+    const a = node.attrs.get('approximate');
+    if (a && a.kind === 'string' && a.value !== 'none') throw new ZkinferError('ONNX_UNSUPPORTED', `Gelu node "${node.name}": approximate="${a.value}" is not supported (the exact form is)`);
+    const x = this.settled(node.inputs[0], node);
+    const z = this.linear(node, node.inputs[0], x, { idx: x.forms.map((_, i) => [i]), w: x.forms.map(() => [Math.SQRT1_2]), bias: null }, [...x.shape]);
+    const e = this.smooth({ ...node, opType: 'Erf' }, 'Erf', z);
+    const one = 2 ** e.scale;
+    // The product is 2·y at x's scale plus erf's: one more bit of scale halves it exactly.
+    return this.products(node, [...x.shape], x.scale + e.scale + 1, x.forms.map((f, j) => ({ base: constForm(0), pairs: [f, addConst(e.forms[j], one)] })));
+  }
+
   /** Where with a constant condition: each element from one side or the other (either may be a constant). */
   private where(node: GraphNode): ActValue {
     if (this.values.get(node.inputs[0])?.kind !== 'const') throw new ZkinferError('ONNX_UNSUPPORTED', `Where node "${node.name}": a computed condition is not supported (constant only)`);
@@ -1173,30 +1185,30 @@ class Quantizer {
     return { kind: 'act', shape, scale, forms, raw: x.raw || y.raw, relu: false };
   }
 
-  /** ArgMax as the last op: one comparison chain; its output is the index. */
+  /** ArgMax along any axis, anywhere: one comparison chain (one layer) per row; its outputs are indices, at scale 0. */
   private argmax(node: GraphNode): ActValue {
     const a = this.act(node.inputs[0], node);
     const axis = normAxis(attrInt(node, 'axis', 0), a.shape.length, node);
-    if (a.shape.some((d, i) => i !== axis && d !== 1)) {
-      throw new ZkinferError('ONNX_UNSUPPORTED', `ArgMax node "${node.name}": only a reduction over the single non-unit axis is supported (input [${a.shape}], axis ${axis})`);
-    }
     if (attrInt(node, 'select_last_index', 0) !== 0) throw new ZkinferError('ONNX_UNSUPPORTED', `ArgMax node "${node.name}": select_last_index=1 is not supported`);
     const keep = attrInt(node, 'keepdims', 1) === 1;
     const shape = keep ? a.shape.map((d, i) => (i === axis ? 1 : d)) : a.shape.filter((_, i) => i !== axis);
-    const n = a.forms.length;
-    if (n === 1) return { kind: 'act', shape, scale: 0, forms: [constForm(0)], raw: false, relu: false };
-    let mlo = -Infinity;
-    let mhi = -Infinity;
-    let nb = 1;
-    a.forms.forEach((f, i) => {
-      const b = this.bounds(f, node.name);
-      if (i > 0) nb = Math.max(nb, Math.max(bitsFor(-(mlo - b.hi) - 1), bitsFor(mhi - b.lo)) + 1);
-      mlo = Math.max(mlo, b.lo);
-      mhi = Math.max(mhi, b.hi);
+    const forms = this.rows(a.shape, axis).map((row) => {
+      const xs = row.map((i) => a.forms[i]);
+      if (xs.length === 1) return constForm(0);
+      let mlo = -Infinity;
+      let mhi = -Infinity;
+      let nb = 1;
+      xs.forEach((f, i) => {
+        const b = this.bounds(f, node.name);
+        if (i > 0) nb = Math.max(nb, Math.max(bitsFor(-(mlo - b.hi) - 1), bitsFor(mhi - b.lo)) + 1);
+        mlo = Math.max(mlo, b.lo);
+        mhi = Math.max(mhi, b.hi);
+      });
+      const offset = this.pushSignal(0, xs.length - 1);
+      this.layers.push({ node: node.name, op: 'argmax', shape: [1], scale: 0, forms: xs, gadgets: [{ kind: 'argmax', nb }], offset });
+      return signalForm(offset);
     });
-    const offset = this.pushSignal(0, n - 1);
-    this.layers.push({ node: node.name, op: 'argmax', shape: [1], scale: 0, forms: a.forms, gadgets: [{ kind: 'argmax', nb }], offset });
-    return { kind: 'act', shape, scale: 0, forms: [signalForm(offset)], raw: false, relu: false };
+    return { kind: 'act', shape, scale: 0, forms, raw: false, relu: false };
   }
 
   private step(node: GraphNode): Value {
@@ -1274,6 +1286,7 @@ class Quantizer {
         return this.act(node.inputs[0], node);
       }
       case 'Max': case 'Min': return this.maxMin(node);
+      case 'Gelu': return this.gelu(node);
       case 'Abs': {
         const a = this.settledAct(node);
         return { ...a, forms: this.maxOf(node, a.forms.map((f) => [f, combine([f], [-1], 0)]), a.scale, 1) };

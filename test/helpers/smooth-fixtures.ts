@@ -113,6 +113,7 @@ export const SMOOTH_FIXTURES: SmoothFixture[] = [
   unary('Abs', [1, 6], 0.01),
   unary('Neg', [1, 6], 0.01),
   unary('HardSwish', [1, 8], 0.02, 4, 14),
+  unary('Gelu', [1, 8], 0.02, 3, 20),
   {
     name: 'leakyrelu, prelu (per channel), hardsigmoid', op: 'LeakyRelu', inputShape: [1, 3, 4], tolerance: 0.01, range: 4,
     onnx: model([1, 3, 4], [1, 3, 4], [
@@ -150,5 +151,13 @@ export const SMOOTH_FIXTURES: SmoothFixture[] = [
       { name: 'rep', dims: [3], data: [1, 1, 6], int64: true },
       { name: 'condf', dims: [12], data: [1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1] }, { name: 'z', dims: [], data: [0.5] },
     ]),
+  },
+  {
+    name: 'argmax inside the graph, per row, cast and added', op: 'ArgMax', inputShape: [1, 3, 5], tolerance: 1e-9,
+    onnx: model([1, 3, 5], [1, 3, 1], [
+      { op: 'ArgMax', inputs: ['x'], outputs: ['i'], attrs: { axis: 2, keepdims: 1 } },
+      { op: 'Cast', inputs: ['i'], outputs: ['f'], attrs: { to: 1 } },
+      { op: 'Add', inputs: ['f', 'h'], outputs: ['y'] },
+    ], [{ name: 'h', dims: [], data: [2] }]),
   },
 ];
