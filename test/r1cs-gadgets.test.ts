@@ -8,7 +8,7 @@ import { fnGadget, multilinear } from '../src/r1cs/gadgets/fn.js';
 import { chooseFn, SMOOTH_FNS } from '../src/quantize/fn-table.js';
 import { decompose, inRange } from '../src/r1cs/gadgets/bits.js';
 import { rescale, rescaleRelu, type Signal } from '../src/r1cs/gadgets/rescale.js';
-import { argMax, max2 } from '../src/r1cs/gadgets/compare.js';
+import { argMax, isZero, max2 } from '../src/r1cs/gadgets/compare.js';
 import { packInputs } from '../src/r1cs/gadgets/pack.js';
 import { poseidon, poseidonCost } from '../src/r1cs/gadgets/poseidon.js';
 import { applyArgmax, applyDiv, applyFn, applyGadget, applyMax, chooseGadget } from '../src/quantize/gadgets.js';
@@ -371,6 +371,29 @@ describe('Fn (piecewise polynomial on the input bits)', () => {
           expect(t.holds(w), `wire ${i} (${t.c.names[i]}) moved at ${a}`).toBe(false);
         }
       }
+    }
+  });
+});
+
+describe('IsZero', () => {
+  const build = (x: number) => circuit((cs) => isZero(cs, input(cs, x, 'x'), out(cs, 'out'), () => 'inv'));
+
+  it('costs 2 constraints and answers x = 0', () => {
+    expect(build(0).c.nConstraints).toBe(2);
+    for (const x of [0, 1, -1, 7, -300]) {
+      const t = build(x);
+      expect(t.w[t.wire('out')]).toBe(x === 0 ? 1n : 0n);
+    }
+  });
+
+  it('rejects a flipped output and a wrong inverse; at x = 0 the inverse is free and cannot change the output', () => {
+    for (const x of [1, -1, 7, -300]) build(x).expectEveryTamperFails();
+    const t = build(0);
+    const w = [...t.w];
+    w[t.wire('out')] = 0n;
+    for (const inv of [0n, 1n, 12345n]) {
+      w[t.wire('inv')] = inv;
+      expect(t.holds(w)).toBe(false);
     }
   });
 });

@@ -8,7 +8,7 @@ import { Builder, type BuiltCircuit, type WireLayout } from '../r1cs/builder.js'
 import { addScaled, addTerm, constLin, lin, ONE, wireLin, type Lin } from '../r1cs/lin.js';
 import { inRange } from '../r1cs/gadgets/bits.js';
 import { rescale, rescaleRelu, type OutWire, type Signal } from '../r1cs/gadgets/rescale.js';
-import { argMax, max2 } from '../r1cs/gadgets/compare.js';
+import { argMax, isZero, max2 } from '../r1cs/gadgets/compare.js';
 import { packInputs } from '../r1cs/gadgets/pack.js';
 import { product } from '../r1cs/gadgets/product.js';
 import { divide, sqrt } from '../r1cs/gadgets/divide.js';
@@ -54,7 +54,7 @@ export const compileInput = (p: Program): bigint[] => new Array<bigint>(elementC
 /** The widest decomposition of each gadget, for the manifest. */
 function widthOf(g: Gadget): number | null {
   switch (g.kind) {
-    case 'const': case 'product': return null;
+    case 'const': case 'product': case 'iszero': return null;
     case 'div': return Math.max(g.rb, g.qb);
     case 'sqrt': return g.gb;
     default: return g.nb;
@@ -195,6 +195,9 @@ export function lowerProgram(p: Program, input: readonly bigint[], options: Part
           return;
         case 'sqrt':
           sqrt(cs, formSignal(l.forms[j]), g, outAt(j), where(j), partName(j));
+          return;
+        case 'iszero':
+          isZero(cs, formSignal(l.forms[j]), outAt(j), naming ? () => `main.l${k}.g${j}.inv` : undefined);
           return;
         case 'fn':
           fnGadget(cs, formSignal(l.forms[j]), g, l.table!, alpha!, outAt(j), where(j), bitName(j));

@@ -141,7 +141,7 @@ function candidates(p: Program, lin: Linear): Map<number, number> {
   for (const l of p.layers) {
     l.gadgets.forEach((g, j) => {
       const wire = g.kind === 'rescale-relu' || g.kind === 'max' || (g.kind === 'argmax' && l.forms.length > 2) || (g.kind === 'rescale' && g.shift > 0)
-        || g.kind === 'product' || g.kind === 'div' || g.kind === 'sqrt' || g.kind === 'fn';
+        || g.kind === 'product' || g.kind === 'div' || g.kind === 'sqrt' || g.kind === 'fn' || g.kind === 'iszero';
       if (wire) refs.set(l.offset + j, 0);
     });
   }

@@ -9,7 +9,7 @@ import { commitLayout, inputsPerPack, POSEIDON_WIDTH } from '../receipt/commitme
 import type { InputVisibility } from '../receipt/io.js';
 import type { ProofSystem } from '../receipt/receipt.js';
 import { requiredPower } from '../setup/ptau.js';
-import { foldNode, FLOAT_TYPES } from '../quantize/fold.js';
+import { foldNode, FLOAT_TYPES, INT_CASTS } from '../quantize/fold.js';
 import { expandMap, gatherMap, sliceMap, splitMaps, tileMap } from '../quantize/shape-ops.js';
 import { ZkinferError } from '../errors.js';
 
@@ -612,14 +612,25 @@ class Estimator {
       case 'Sigmoid': case 'Tanh': case 'Erf': case 'Exp': case 'Log': return this.elementwise(node, FN_COST);
       case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin': return this.reduce(node);
       case 'LayerNormalization': return this.layerNorm(node);
-      case 'Slice': case 'Gather': case 'Expand': case 'Tile': case 'Split': return this.shapeOp(node);
+      case 'Gather': {
+        const t = this.values.get(node.inputs[0]);
+        if (t?.kind !== 'const') return this.shapeOp(node);
+        // An embedding: two IsZero per index and table row, then linear.
+        const idx = this.act(node.inputs[1], node);
+        const shape = this.shaped(node, [...idx.shape, ...t.t.dims.slice(1)]);
+        this.layer(node, count(shape), count(idx.shape) * 2 * 2 * (t.t.dims[0] ?? 0) + this.settleCost([idx]));
+        return { kind: 'act', shape, raw: true, relu: false };
+      }
+      case 'Slice': case 'Expand': case 'Tile': case 'Split': return this.shapeOp(node);
       case 'Where': {
         this.constant(node.inputs[0], node);
         return this.binary({ ...node, inputs: node.inputs.slice(1) }, 0);
       }
       case 'Cast': {
-        if (!FLOAT_TYPES.has(attrInt(node, 'to', 1))) fail('ONNX_UNSUPPORTED', node, 'a computed tensor can only be cast between float types');
-        return this.act(node.inputs[0], node);
+        const to = attrInt(node, 'to', 1);
+        if (FLOAT_TYPES.has(to)) return this.act(node.inputs[0], node);
+        if (!INT_CASTS.has(to)) fail('ONNX_UNSUPPORTED', node, 'a computed tensor can be cast between float types or to an integer type');
+        return this.elementwise(node, RESCALE_COST);
       }
       case 'Neg': case 'Dropout': return this.act(node.inputs[0], node);
       case 'Max': case 'Min': return this.binary(node, MAX2_COST);

@@ -17,7 +17,9 @@ const isConst = (x: FoldInput): x is ConstTensor => x !== undefined && 'data' in
 
 /** ONNX float types a computed Cast may keep (float, float16, double, bfloat16). */
 export const FLOAT_TYPES: ReadonlySet<number> = new Set([1, 10, 11, 16]);
-const INT_TYPES: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 7, 12, 13]);
+/** ONNX integer types (uint8 to uint64). */
+export const INT_CASTS: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 7, 12, 13]);
+const INT_TYPES = INT_CASTS;
 
 const attr = (n: GraphNode, name: string): AttrValue | undefined => n.attrs.get(name);
 const attrInt = (n: GraphNode, name: string, dflt: number): number => {

@@ -81,6 +81,7 @@ export function applyGadget(g: Gadget, acc: number): number | null {
     case 'fn':
       throw new Error('fn needs its table');
     case 'sqrt': return applySqrt(g, acc);
+    case 'iszero': return acc === 0 ? 1 : 0;
     case 'const': return g.value;
     case 'rescale-relu': {
       const v = acc + g.offset;

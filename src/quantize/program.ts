@@ -42,7 +42,9 @@ export type Gadget =
    * the bits in between must all equal the complement of the top bit (inside the
    * window), else the output saturates to the table's end values.
    */
-  | { readonly kind: 'fn'; readonly nb: number; readonly shift: number; readonly offset: number; readonly m: number; readonly h: number; readonly d: number };
+  | { readonly kind: 'fn'; readonly nb: number; readonly shift: number; readonly offset: number; readonly m: number; readonly h: number; readonly d: number }
+  /** out = 1 if the form is 0, else 0: x·inv = 1 - out, x·out = 0. */
+  | { readonly kind: 'iszero' };
 
 export type GadgetKind = Gadget['kind'];
 
@@ -54,7 +56,7 @@ export interface Layer {
    * outputs hold, to compare with the float model's.
    */
   readonly tensor?: string;
-  readonly op: 'relu' | 'rescale' | 'max' | 'argmax' | 'product' | 'div' | 'sqrt' | 'fn';
+  readonly op: 'relu' | 'rescale' | 'max' | 'argmax' | 'product' | 'div' | 'sqrt' | 'fn' | 'iszero';
   readonly shape: number[];
   /** Output values are q / 2^scale. */
   readonly scale: number;
@@ -127,6 +129,7 @@ export function gadgetCost(g: Gadget, operands = 1): number {
     case 'div': return 1 + 2 * g.rb + g.qb;
     case 'sqrt': return 1 + 2 * g.gb;
     case 'fn': return fnCost(g);
+    case 'iszero': return 2;
     default: return g satisfies never;
   }
 }

@@ -10,7 +10,7 @@ import { applyDiv, applySqrt, bitsFor, chooseGadget, compareBits, gadgetRange, M
 import { chooseFn, SMOOTH_FNS } from './fn-table.js';
 import { broadcastIndex } from './broadcast.js';
 import { window2d, windowTaps } from './windows.js';
-import { foldNode, FLOAT_TYPES, type FoldInput } from './fold.js';
+import { foldNode, FLOAT_TYPES, INT_CASTS, type FoldInput } from './fold.js';
 import { expandMap, gatherMap, sliceMap, splitMaps, tileMap, type IndexMap } from './shape-ops.js';
 import { IMPORT_LIMITS } from '../onnx/limits.js';
 import { ZkinferError } from '../errors.js';
@@ -1071,10 +1071,7 @@ class Quantizer {
     const max = IMPORT_LIMITS.maxTensorElements;
     switch (node.opType) {
       case 'Slice': return this.mapped(a, sliceMap(node, a.shape, this.intsOf(node, 1) ?? attrInts(node, 'starts') ?? [], this.intsOf(node, 2) ?? attrInts(node, 'ends') ?? [], this.intsOf(node, 3) ?? attrInts(node, 'axes'), this.intsOf(node, 4), max));
-      case 'Gather': {
-        if (this.values.get(node.inputs[1])?.kind !== 'const') throw new ZkinferError('ONNX_UNSUPPORTED', `Gather node "${node.name}": computed indices are not supported (constant indices only)`);
-        return this.mapped(a, gatherMap(node, a.shape, this.constant(node.inputs[1], node), attrInt(node, 'axis', 0), max));
-      }
+      case 'Gather': return this.mapped(a, gatherMap(node, a.shape, this.constant(node.inputs[1], node), attrInt(node, 'axis', 0), max));
       case 'Expand': return this.mapped(a, expandMap(node, a.shape, this.intsOf(node, 1) ?? [], max));
       case 'Tile': return this.mapped(a, tileMap(node, a.shape, this.intsOf(node, 1) ?? [], max));
       case 'Split': {
@@ -1169,6 +1166,66 @@ class Quantizer {
     const one = 2 ** e.scale;
     // The product is 2·y at x's scale plus erf's: one more bit of scale halves it exactly.
     return this.products(node, [...x.shape], x.scale + e.scale + 1, x.forms.map((f, j) => ({ base: constForm(0), pairs: [f, addConst(e.forms[j], one)] })));
+  }
+
+  /**
+   * Gather of a constant table by computed indices (an embedding): for each
+   * index and each row v of the table an IsZero of index - v (2 constraints)
+   * gives a one-hot selector; the gathered row is linear in it. An index
+   * outside the table selects nothing (a zero row).
+   */
+  private embedding(node: GraphNode): ActValue {
+    const table = this.constant(node.inputs[0], node);
+    const idx = this.settled(node.inputs[1], node);
+    const axis = normAxis(attrInt(node, 'axis', 0), table.dims.length, node);
+    if (axis !== 0) throw new ZkinferError('ONNX_UNSUPPORTED', `Gather node "${node.name}": computed indices only along axis 0 of a constant table (axis ${axis})`);
+    const V = table.dims[0];
+    const inner = size(table.dims.slice(1));
+    const one = 2 ** idx.scale;
+    const offset = this.lo.length;
+    const layer = { forms: [] as Form[], gadgets: [] as Gadget[] };
+    const selectors = idx.forms.map((f) => {
+      const b = this.bounds(f, node.name);
+      return Array.from({ length: V }, (_, v) => {
+        // Row v answers index v and, counted from the end, v - V.
+        const hits = [v, v - V].filter((k) => k * one >= b.lo && k * one <= b.hi);
+        if (hits.length === 0) return constForm(0);
+        return combine(hits.map((k) => {
+          layer.forms.push(addConst(f, -k * one));
+          layer.gadgets.push({ kind: 'iszero' });
+          return signalForm(this.pushSignal(0, 1));
+        }), hits.map(() => 1), 0);
+      });
+    });
+    if (layer.gadgets.length > 0) this.layers.push({ node: node.name, op: 'iszero', shape: [layer.gadgets.length], scale: 0, ...layer, offset });
+    const ws = this.weightScale(node.name, table.data);
+    const forms: Form[] = [];
+    for (const sel of selectors) {
+      for (let k = 0; k < inner; k++) forms.push(combine(sel, sel.map((_, v) => Math.round(table.data[v * inner + k] * 2 ** ws)), 0));
+    }
+    return { kind: 'act', shape: [...idx.shape, ...table.dims.slice(1)], scale: ws, forms, raw: true, relu: false };
+  }
+
+  /**
+   * Cast to an integer type: truncation, which for values >= 0 is a floor:
+   * a Rescale of x - half (it rounds half up) by the whole scale, to scale 0.
+   */
+  private truncate(node: GraphNode, a: ActValue): ActValue {
+    if (a.scale <= 0) return a;
+    const half = 2 ** (a.scale - 1);
+    const offset = this.lo.length;
+    const gadgets: Gadget[] = [];
+    const src = a.forms.map((f) => addConst(f, -half));
+    const forms = src.map((f) => {
+      const b = this.bounds(f, node.name);
+      if (b.lo + half < 0) throw new ZkinferError('QUANTIZATION_FAILED', `Cast node "${node.name}": the input may reach ${((b.lo + half) / 2 ** a.scale).toPrecision(4)}; a cast to an integer type needs values >= 0`);
+      const g = chooseGadget(b.lo, b.hi, a.scale, false, node.name);
+      gadgets.push(g);
+      const [lo, hi] = gadgetRange(g, b.lo, b.hi);
+      return g.kind === 'const' ? (this.pushSignal(lo, hi), constForm(g.value)) : signalForm(this.pushSignal(lo, hi));
+    });
+    this.layers.push({ node: node.name, op: 'rescale', shape: [...a.shape], scale: 0, forms: src, gadgets, offset });
+    return { kind: 'act', shape: [...a.shape], scale: 0, forms, raw: false, relu: false };
   }
 
   /** Where with a constant condition: each element from one side or the other (either may be a constant). */
@@ -1277,13 +1334,16 @@ class Quantizer {
       case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin':
         return this.reduce(node);
       case 'LayerNormalization': return this.layerNorm(node);
-      case 'Slice': case 'Gather': case 'Expand': case 'Tile': case 'Split': return this.shapeOp(node);
+      case 'Gather':
+        return this.values.get(node.inputs[0])?.kind === 'const' ? this.embedding(node) : this.shapeOp(node);
+      case 'Slice': case 'Expand': case 'Tile': case 'Split': return this.shapeOp(node);
       case 'Where': return this.where(node);
       case 'Dropout': return this.act(node.inputs[0], node);
       case 'Cast': {
         const to = attrInt(node, 'to', 1);
-        if (!FLOAT_TYPES.has(to)) throw new ZkinferError('ONNX_UNSUPPORTED', `Cast node "${node.name}": a computed tensor can only be cast between float types (to ${to} is not)`);
-        return this.act(node.inputs[0], node);
+        if (FLOAT_TYPES.has(to)) return this.act(node.inputs[0], node);
+        if (!INT_CASTS.has(to)) throw new ZkinferError('ONNX_UNSUPPORTED', `Cast node "${node.name}": a computed tensor can be cast between float types or to an integer type (to ${to} is neither)`);
+        return this.truncate(node, this.act(node.inputs[0], node));
       }
       case 'Max': case 'Min': return this.maxMin(node);
       case 'Gelu': return this.gelu(node);

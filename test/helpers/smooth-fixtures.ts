@@ -10,6 +10,8 @@ export interface SmoothFixture {
   tolerance: number;
   /** Inputs drawn from [-range, range). @defaultValue 2 */
   range?: number;
+  /** Integer inputs in [0, ids) instead (token ids). */
+  ids?: number;
 }
 
 const r = rand(11);
@@ -159,5 +161,15 @@ export const SMOOTH_FIXTURES: SmoothFixture[] = [
       { op: 'Cast', inputs: ['i'], outputs: ['f'], attrs: { to: 1 } },
       { op: 'Add', inputs: ['f', 'h'], outputs: ['y'] },
     ], [{ name: 'h', dims: [], data: [2] }]),
+  },
+  {
+    name: 'embedding: gather of a constant table by computed token ids', op: 'Gather', inputShape: [1, 6], tolerance: 0.01, range: 1,
+    ids: 5,
+    onnx: model([1, 6], [1, 3], [
+      { op: 'Cast', inputs: ['x'], outputs: ['ids'], attrs: { to: 7 } },
+      { op: 'Gather', inputs: ['E', 'ids'], outputs: ['e'], attrs: { axis: 0 } },
+      { op: 'ReduceMean', inputs: ['e'], outputs: ['m'], attrs: { axes: [1], keepdims: 0 } },
+      { op: 'MatMul', inputs: ['m', 'W'], outputs: ['y'] },
+    ], [w('E', [5, 4]), w('W', [4, 3])]),
   },
 ];

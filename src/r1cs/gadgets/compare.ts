@@ -1,5 +1,5 @@
 import type { Builder } from '../builder.js';
-import { addScaled, addTerm, lin, ONE, plus, wireLin, type Lin } from '../lin.js';
+import { addScaled, addTerm, invCoef, lin, ONE, plus, wireLin, type Lin } from '../lin.js';
 import { bitOf, decompose } from './bits.js';
 import type { OutWire, Signal } from './rescale.js';
 
@@ -66,4 +66,18 @@ export function argMax(cs: Builder, xs: readonly Signal[], nb: number, out: OutW
     }
   }
   return idx;
+}
+
+/**
+ * IsZero: out = 1 when x = 0, else 0. x·inv = 1 - out and x·out = 0: a
+ * nonzero x forces out = 0 (second) and then inv = 1/x; a zero x forces
+ * out = 1 (first), and inv is then free (it cannot change out). Cost: 2.
+ */
+export function isZero(cs: Builder, x: Signal, out: OutWire, name?: () => string): Signal {
+  const value = x.value === 0 ? 1 : 0;
+  const inv = cs.wire(x.value === 0 ? 0n : invCoef(x.value), name);
+  const o = out(value);
+  cs.enforce(() => [x.lin(), wireLin(inv), plus(wireLin(o, -1), 1)]);
+  cs.enforce(() => [x.lin(), wireLin(o), lin()]);
+  return { value, lin: () => wireLin(o) };
 }
