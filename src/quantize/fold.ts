@@ -174,6 +174,36 @@ export function foldNode(node: GraphNode, inputs: readonly FoldInput[], maxEleme
     case 'Expand': return mapped(a, expandMap(node, a.dims, ints(c[1]) ?? [], maxElements));
     case 'Tile': return mapped(a, tileMap(node, a.dims, ints(c[1]) ?? [], maxElements));
     case 'Transpose': return mapped(a, transposeMap(node, a.dims, attrInts(node, 'perm')));
+    case 'ReduceSum': case 'ReduceMean': case 'ReduceMax': case 'ReduceMin': case 'ReduceProd':
+      return reduceConst(node, a, ints(c[1]) ?? attrInts(node, 'axes'));
     default: return null;
   }
+}
+
+const REDUCERS: Readonly<Record<string, { init: number; step: (acc: number, v: number) => number }>> = Object.freeze({
+  ReduceSum: { init: 0, step: (acc: number, v: number) => acc + v },
+  ReduceMean: { init: 0, step: (acc: number, v: number) => acc + v },
+  ReduceProd: { init: 1, step: (acc: number, v: number) => acc * v },
+  ReduceMax: { init: -Infinity, step: Math.max },
+  ReduceMin: { init: Infinity, step: Math.min },
+});
+
+function reduceConst(node: GraphNode, a: ConstTensor, axesIn: number[] | null): ConstTensor {
+  const r = a.dims.length;
+  if ((!axesIn || axesIn.length === 0) && attrInt(node, 'noop_with_empty_axes', 0) === 1) return a;
+  const axes = (axesIn && axesIn.length ? axesIn : a.dims.map((_, i) => i)).map((x) => normalizeAxis(node, x, r));
+  const outDims = a.dims.map((d, i) => (axes.includes(i) ? 1 : d));
+  const inStr = a.dims.map((_, i) => size(a.dims.slice(i + 1)));
+  const outStr = outDims.map((_, i) => size(outDims.slice(i + 1)));
+  const red = REDUCERS[node.opType];
+  const out = new Array<number>(size(outDims)).fill(red.init);
+  for (let f = 0; f < a.data.length; f++) {
+    let o = 0;
+    for (let d = 0; d < r; d++) if (!axes.includes(d)) o += (Math.floor(f / inStr[d]) % a.dims[d]) * outStr[d];
+    out[o] = red.step(out[o], a.data[f]);
+  }
+  const n = a.data.length / out.length;
+  const data = node.opType === 'ReduceMean' ? out.map((v) => v / n) : out;
+  const keep = attrInt(node, 'keepdims', 1) === 1;
+  return tensor(keep ? outDims : a.dims.filter((_, i) => !axes.includes(i)), data, !!a.int && node.opType !== 'ReduceMean');
 }

@@ -172,4 +172,25 @@ export const SMOOTH_FIXTURES: SmoothFixture[] = [
       { op: 'MatMul', inputs: ['m', 'W'], outputs: ['y'] },
     ], [w('E', [5, 4]), w('W', [4, 3])]),
   },
+  {
+    name: 'reciprocal of a positive tensor', op: 'Reciprocal', inputShape: [1, 6], tolerance: 0.01,
+    onnx: model([1, 6], [1, 6], [
+      { op: 'Mul', inputs: ['x', 'x'], outputs: ['sq'] },
+      { op: 'Add', inputs: ['sq', 'one'], outputs: ['d'] },
+      { op: 'Reciprocal', inputs: ['d'], outputs: ['y'] },
+    ], [{ name: 'one', dims: [], data: [1] }]),
+  },
+  {
+    name: 'constantofshape, equal and where folded; dropout', op: 'ConstantOfShape', inputShape: [1, 4], tolerance: 0.01,
+    onnx: model([1, 4], [1, 4], [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      { op: 'ConstantOfShape', inputs: ['s'], outputs: ['c'], attrs: { value: { dims: [1], data: [0.25] } } },
+      { op: 'Equal', inputs: ['s', 's'], outputs: ['eq'] },
+      { op: 'Cast', inputs: ['eq'], outputs: ['eqf'], attrs: { to: 1 } },
+      { op: 'ReduceSum', inputs: ['eqf'], outputs: ['n'], attrs: { keepdims: 0 } },
+      { op: 'Dropout', inputs: ['x'], outputs: ['dx'] },
+      { op: 'Add', inputs: ['dx', 'c'], outputs: ['a'] },
+      { op: 'Mul', inputs: ['a', 'n'], outputs: ['y'] },
+    ]),
+  },
 ];
