@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuild, fixture, loadJson } from './helpers/builds.js';
 import { ARTIFACTS, compileTestCircuit } from './helpers/circuit.js';
 import { runCli } from './helpers/cli.js';
+// @ts-expect-error: a plain JavaScript module of the launcher
+import { compiledEntry } from '../bin/compiled.js';
 import { buildPath, DEFAULT_KEYS_DIR } from '../src/paths.js';
 import { devPtau } from '../src/setup/ptau.js';
 import { releaseCurve } from '../src/curve.js';
@@ -40,6 +42,22 @@ describe('snarkjs-compatible commands', () => {
     const signals = loadJson(pub) as string[];
     signals[0] = (BigInt(signals[0]) + 1n).toString();
     expect(await snarkjs.groth16.verify(vk, signals, loadJson(proof))).toBe(false);
+  });
+
+  it('groth16 runs the compiled CLI (bundled once per state of src/), and through tsx with ZKINFER_COMPILED=0: both proofs verify', async () => {
+    const wtns = path.join(work, 'c.wtns');
+    let r = await runCli(['witness', dir, '--input', path.join(work, 'input.json'), '--out', wtns]);
+    expect(r.code, r.stderr).toBe(0);
+    const entry = await compiledEntry();
+    expect(entry).toMatch(/\/build\/cli\/[0-9a-f]{16}\/main\.js$/);
+    expect(fs.existsSync(new URL(entry!))).toBe(true);
+    const vk = await snarkjs.zKey.exportVerificationKey(buildPath(dir, 'zkey'));
+    for (const env of [{}, { ZKINFER_COMPILED: '0' }] as Array<Record<string, string>>) {
+      const [proof, pub] = [path.join(work, 'cproof.json'), path.join(work, 'cpublic.json')];
+      r = await runCli(['groth16', 'prove', buildPath(dir, 'zkey'), wtns, proof, pub], undefined, env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await snarkjs.groth16.verify(vk, loadJson(pub), loadJson(proof))).toBe(true);
+    }
   });
 
   it('without native kernels (ZKINFER_NATIVE=0) zkinfer groth16 prove runs on WebAssembly, and its proof verifies', async () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { PACKAGE_ROOT } from '../root.js';
 
 /**
  * Native BN254 kernels (native/bn254.cc): the Groth16 prover's steps (QAP
@@ -80,7 +81,7 @@ export interface NativeBn254 {
   frIfft(values: Uint8Array, wInv: Uint8Array, nInv: Uint8Array): Uint8Array;
 }
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const ROOT = PACKAGE_ROOT;
 const SOURCE = path.join(ROOT, 'src', 'prove', 'native', 'bn254.cc');
 const CACHE = path.join(ROOT, 'build', 'native');
 const require = createRequire(import.meta.url);
